@@ -1,27 +1,28 @@
-// Package distance holds the vector kernels used by every index kind: dot
-// product, squared Euclidean distance and L2 normalisation over float32
-// slices.
-//
-// The exported functions dispatch to the fastest implementation the CPU
-// supports, chosen once at start-up (see Impl). The pure-Go versions in this
-// file are the reference every other kernel is tested against.
 package distance
 
-import "math"
+import (
+	"fmt"
+	"math"
+	"strings"
+	"sync/atomic"
+)
 
 // Dot returns the inner product of a and b. The slices must have the same
-// length; only len(a) elements are read.
-func Dot(a, b []float32) float32 { return dotImpl(a, b) }
+// length; only len(a) elements are read, and a b shorter than a panics.
+// An empty a gives 0.
+func Dot(a, b []float32) float32 { return active.Load().dot(a, b[:len(a)]) }
 
 // L2Sq returns the squared Euclidean distance between a and b. The slices must
-// have the same length; only len(a) elements are read.
-func L2Sq(a, b []float32) float32 { return l2sqImpl(a, b) }
+// have the same length; only len(a) elements are read, and a b shorter than a
+// panics. An empty a gives 0.
+func L2Sq(a, b []float32) float32 { return active.Load().l2sq(a, b[:len(a)]) }
 
 // Norm returns the Euclidean norm of v.
 func Norm(v []float32) float32 { return float32(math.Sqrt(float64(Dot(v, v)))) }
 
 // Normalize scales v in place to unit length and reports whether it could:
-// a zero vector is left unchanged and false is returned.
+// a zero vector, or one whose norm is NaN or infinite, is left unchanged and
+// false is returned.
 func Normalize(v []float32) bool {
 	n := Norm(v)
 	if n == 0 || math.IsNaN(float64(n)) || math.IsInf(float64(n), 0) {
@@ -34,12 +35,65 @@ func Normalize(v []float32) bool {
 	return true
 }
 
-// dotImpl and l2sqImpl are replaced at init by faster kernels when the CPU
-// supports them.
-var (
-	dotImpl  = dotGeneric
-	l2sqImpl = l2sqGeneric
-)
+// kernelSet is one implementation of every kernel. The functions may assume
+// len(b) >= len(a) (and len(out) >= len(rows) for the batch forms): the
+// exported wrappers check that before calling them.
+type kernelSet struct {
+	name  string
+	dot   func(a, b []float32) float32
+	l2sq  func(a, b []float32) float32
+	dotI8 func(a, b []int8) int32
+}
+
+var genericKernels = &kernelSet{
+	name:  "generic",
+	dot:   dotGeneric,
+	l2sq:  l2sqGeneric,
+	dotI8: dotInt8Generic,
+}
+
+// kernelSets lists the kernel sets this CPU can run, fastest first. The last
+// one is always genericKernels.
+var kernelSets = append(platformKernels(), genericKernels)
+
+// active is the kernel set every exported function uses. It starts as the
+// fastest available one; Force changes it. It is an atomic pointer so that
+// Force does not race with kernels running on other goroutines.
+var active atomic.Pointer[kernelSet]
+
+func init() { active.Store(kernelSets[0]) }
+
+// Impl names the kernel set in use: "avx512", "avx2" or "generic". It is meant
+// for logs and metrics.
+func Impl() string { return active.Load().name }
+
+// Available names the kernel sets this machine can run, fastest first; the
+// last is always "generic".
+func Available() []string {
+	names := make([]string, len(kernelSets))
+	for i, k := range kernelSets {
+		names[i] = k.name
+	}
+	return names
+}
+
+// Force makes every function of the package use the named kernel set, one of
+// Available, and returns the name of the set used until then so the caller
+// can restore it. The name "" or "auto" selects the fastest set again. An
+// unknown name, or one this CPU cannot run, returns an error and changes
+// nothing. Force is meant for tests, benchmarks and debugging; it is safe for
+// concurrent use, and a kernel already running finishes with the old set.
+func Force(name string) (prev string, err error) {
+	if name == "" || name == "auto" {
+		return active.Swap(kernelSets[0]).name, nil
+	}
+	for _, k := range kernelSets {
+		if k.name == name {
+			return active.Swap(k).name, nil
+		}
+	}
+	return Impl(), fmt.Errorf("distance: kernel set %q not available (have %s)", name, strings.Join(Available(), ", "))
+}
 
 // dotGeneric is the portable inner product. Four independent accumulators let
 // the CPU overlap the multiply-adds instead of waiting on one dependency chain.

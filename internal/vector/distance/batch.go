@@ -1,0 +1,54 @@
+package distance
+
+// Batched kernels score one query against many rows of an arena: a single
+// []float32 holding equal-length vectors back to back, row r occupying
+// arena[r*d : (r+1)*d] with d = len(q). This is how the HNSW and flat indexes
+// store a segment's vectors.
+//
+// They loop over the single-vector kernels; the kernel set is loaded once per
+// call, so Force during a batch does not mix kernel sets within it.
+
+// DotBatch sets out[i] to Dot(q, row rows[i]) for every i < len(rows). It
+// panics if out is shorter than rows or a row lies outside arena. With an
+// empty q every score is 0.
+func DotBatch(q, arena []float32, rows []uint32, out []float32) {
+	batch(active.Load().dot, q, arena, rows, out)
+}
+
+// L2SqBatch sets out[i] to L2Sq(q, row rows[i]) for every i < len(rows). It
+// panics if out is shorter than rows or a row lies outside arena. With an
+// empty q every score is 0.
+func L2SqBatch(q, arena []float32, rows []uint32, out []float32) {
+	batch(active.Load().l2sq, q, arena, rows, out)
+}
+
+// DotScan sets out[i] to Dot(q, row i) for every i < len(out): it scores the
+// first len(out) rows of arena in order, as an exact scan does. It panics if
+// arena holds fewer than len(out) rows.
+func DotScan(q, arena []float32, out []float32) {
+	scan(active.Load().dot, q, arena, out)
+}
+
+// L2SqScan sets out[i] to L2Sq(q, row i) for every i < len(out). It panics if
+// arena holds fewer than len(out) rows.
+func L2SqScan(q, arena []float32, out []float32) {
+	scan(active.Load().l2sq, q, arena, out)
+}
+
+func batch(kernel func(a, b []float32) float32, q, arena []float32, rows []uint32, out []float32) {
+	d := len(q)
+	out = out[:len(rows)]
+	for i, r := range rows {
+		off := int(r) * d
+		out[i] = kernel(q, arena[off:off+d])
+	}
+}
+
+func scan(kernel func(a, b []float32) float32, q, arena []float32, out []float32) {
+	d := len(q)
+	_ = arena[:len(out)*d]
+	for i := range out {
+		off := i * d
+		out[i] = kernel(q, arena[off:off+d])
+	}
+}

@@ -1,0 +1,55 @@
+//go:build amd64 && !purego
+
+package distance
+
+import "golang.org/x/sys/cpu"
+
+// platformKernels returns the SIMD kernel sets this CPU and OS can run,
+// fastest first. x/sys/cpu reports AVX2 and AVX-512 only when the OS also
+// saves their register state (XCR0), so a kernel is never picked that would
+// fault on a context switch.
+func platformKernels() []*kernelSet {
+	return selectKernels(cpu.X86.HasAVX2 && cpu.X86.HasFMA, cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW)
+}
+
+func selectKernels(avx2, avx512 bool) []*kernelSet {
+	var sets []*kernelSet
+	if avx512 && avx2 {
+		sets = append(sets, &kernelSet{
+			name:  "avx512",
+			dot:   dotAVX512,
+			l2sq:  l2sqAVX512,
+			dotI8: dotInt8AVX512,
+		})
+	}
+	if avx2 {
+		sets = append(sets, &kernelSet{
+			name:  "avx2",
+			dot:   dotAVX2,
+			l2sq:  l2sqAVX2,
+			dotI8: dotInt8AVX2,
+		})
+	}
+	return sets
+}
+
+// The assembly kernels read len(a) elements of a and of b; callers guarantee
+// len(b) >= len(a). They touch no memory outside the two slices.
+
+//go:noescape
+func dotAVX2(a, b []float32) float32
+
+//go:noescape
+func l2sqAVX2(a, b []float32) float32
+
+//go:noescape
+func dotAVX512(a, b []float32) float32
+
+//go:noescape
+func l2sqAVX512(a, b []float32) float32
+
+//go:noescape
+func dotInt8AVX2(a, b []int8) int32
+
+//go:noescape
+func dotInt8AVX512(a, b []int8) int32
