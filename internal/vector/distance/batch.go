@@ -12,32 +12,33 @@ package distance
 // panics if out is shorter than rows or a row lies outside arena. With an
 // empty q every score is 0.
 func DotBatch(q, arena []float32, rows []uint32, out []float32) {
-	batch(active.Load().dot, q, arena, rows, out)
+	batch(current().dot, q, arena, rows, out)
 }
 
 // L2SqBatch sets out[i] to L2Sq(q, row rows[i]) for every i < len(rows). It
 // panics if out is shorter than rows or a row lies outside arena. With an
 // empty q every score is 0.
 func L2SqBatch(q, arena []float32, rows []uint32, out []float32) {
-	batch(active.Load().l2sq, q, arena, rows, out)
+	batch(current().l2sq, q, arena, rows, out)
 }
 
 // DotScan sets out[i] to Dot(q, row i) for every i < len(out): it scores the
 // first len(out) rows of arena in order, as an exact scan does. It panics if
 // arena holds fewer than len(out) rows.
 func DotScan(q, arena []float32, out []float32) {
-	scan(active.Load().dot, q, arena, out)
+	scan(current().dot, q, arena, out)
 }
 
 // L2SqScan sets out[i] to L2Sq(q, row i) for every i < len(out). It panics if
 // arena holds fewer than len(out) rows.
 func L2SqScan(q, arena []float32, out []float32) {
-	scan(active.Load().l2sq, q, arena, out)
+	scan(current().l2sq, q, arena, out)
 }
 
 func batch(kernel func(a, b []float32) float32, q, arena []float32, rows []uint32, out []float32) {
 	d := len(q)
 	out = out[:len(rows)]
+	arena = arena[:len(arena):len(arena)] // bound the row slices by len, not cap
 	for i, r := range rows {
 		off := int(r) * d
 		out[i] = kernel(q, arena[off:off+d])
@@ -46,7 +47,7 @@ func batch(kernel func(a, b []float32) float32, q, arena []float32, rows []uint3
 
 func scan(kernel func(a, b []float32) float32, q, arena []float32, out []float32) {
 	d := len(q)
-	_ = arena[:len(out)*d]
+	arena = arena[:len(arena):len(arena)][:len(out)*d] // bounded by len, not cap
 	for i := range out {
 		off := i * d
 		out[i] = kernel(q, arena[off:off+d])

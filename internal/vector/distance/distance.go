@@ -5,17 +5,27 @@ import (
 	"math"
 	"strings"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Dot returns the inner product of a and b. The slices must have the same
 // length; only len(a) elements are read, and a b shorter than a panics.
 // An empty a gives 0.
-func Dot(a, b []float32) float32 { return active.Load().dot(a, b[:len(a)]) }
+//
+// b[:len(b):len(b)][:len(a)] checks len(a) against len(b): plain b[:len(a)]
+// is bounded by cap(b) and would let a kernel read past len(b). Dot, L2Sq and
+// DotInt8 are written to stay within the inliner's budget, so callers pay one
+// indirect call into the kernel and nothing more.
+func Dot(a, b []float32) float32 {
+	return current().dot(a, b[:len(b):len(b)][:len(a)])
+}
 
 // L2Sq returns the squared Euclidean distance between a and b. The slices must
 // have the same length; only len(a) elements are read, and a b shorter than a
 // panics. An empty a gives 0.
-func L2Sq(a, b []float32) float32 { return active.Load().l2sq(a, b[:len(a)]) }
+func L2Sq(a, b []float32) float32 {
+	return current().l2sq(a, b[:len(b):len(b)][:len(a)])
+}
 
 // Norm returns the Euclidean norm of v.
 func Norm(v []float32) float32 { return float32(math.Sqrt(float64(Dot(v, v)))) }
@@ -36,8 +46,7 @@ func Normalize(v []float32) bool {
 }
 
 // kernelSet is one implementation of every kernel. The functions may assume
-// len(b) >= len(a) (and len(out) >= len(rows) for the batch forms): the
-// exported wrappers check that before calling them.
+// len(b) >= len(a): the exported functions check that before calling them.
 type kernelSet struct {
 	name  string
 	dot   func(a, b []float32) float32
@@ -59,13 +68,15 @@ var kernelSets = append(platformKernels(), genericKernels)
 // active is the kernel set every exported function uses. It starts as the
 // fastest available one; Force changes it. It is an atomic pointer so that
 // Force does not race with kernels running on other goroutines.
-var active atomic.Pointer[kernelSet]
+var active = unsafe.Pointer(kernelSets[0])
 
-func init() { active.Store(kernelSets[0]) }
+// current returns the active kernel set. An atomic.Pointer would read the
+// same but costs the inliner enough to keep Dot and L2Sq from being inlined.
+func current() *kernelSet { return (*kernelSet)(atomic.LoadPointer(&active)) }
 
 // Impl names the kernel set in use: "avx512", "avx2" or "generic". It is meant
 // for logs and metrics.
-func Impl() string { return active.Load().name }
+func Impl() string { return current().name }
 
 // Available names the kernel sets this machine can run, fastest first; the
 // last is always "generic".
@@ -77,6 +88,10 @@ func Available() []string {
 	return names
 }
 
+func swap(k *kernelSet) *kernelSet {
+	return (*kernelSet)(atomic.SwapPointer(&active, unsafe.Pointer(k)))
+}
+
 // Force makes every function of the package use the named kernel set, one of
 // Available, and returns the name of the set used until then so the caller
 // can restore it. The name "" or "auto" selects the fastest set again. An
@@ -85,11 +100,11 @@ func Available() []string {
 // concurrent use, and a kernel already running finishes with the old set.
 func Force(name string) (prev string, err error) {
 	if name == "" || name == "auto" {
-		return active.Swap(kernelSets[0]).name, nil
+		return swap(kernelSets[0]).name, nil
 	}
 	for _, k := range kernelSets {
 		if k.name == name {
-			return active.Swap(k).name, nil
+			return swap(k).name, nil
 		}
 	}
 	return Impl(), fmt.Errorf("distance: kernel set %q not available (have %s)", name, strings.Join(Available(), ", "))

@@ -294,11 +294,12 @@ func TestNormalize(t *testing.T) {
 func TestShortOperandPanics(t *testing.T) {
 	eachKernelSet(t, func(t *testing.T, k *kernelSet) {
 		defer forceForTest(t, k.name)()
-		a, b := make([]float32, 33), make([]float32, 32)
+		// b has room past its length: the check must use len, not cap.
+		a, b := make([]float32, 33), make([]float32, 32, 64)
 		for name, fn := range map[string]func(){
 			"Dot":     func() { Dot(a, b) },
 			"L2Sq":    func() { L2Sq(a, b) },
-			"DotInt8": func() { DotInt8(make([]int8, 40), make([]int8, 39)) },
+			"DotInt8": func() { DotInt8(make([]int8, 40), make([]int8, 39, 80)) },
 		} {
 			if !panics(fn) {
 				t.Errorf("%s with short b did not panic", name)

@@ -30,7 +30,8 @@
 // as they would through the plain loop.
 //
 // The kernels read len(a) elements of each operand. The exported functions
-// slice b to len(a) first, so a short b panics in Go instead of letting the
+// check len(b) >= len(a) first (and the batch functions bound every row by
+// len(arena)), so a short operand panics in Go instead of letting the
 // assembly read past it.
 //
 // # Files

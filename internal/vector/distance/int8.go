@@ -6,7 +6,9 @@ package distance
 // ones wrap around in two's complement, identically in every kernel set. The
 // slices must have the same length; only len(a) elements are read, and a b
 // shorter than a panics.
-func DotInt8(a, b []int8) int32 { return active.Load().dotI8(a, b[:len(a)]) }
+func DotInt8(a, b []int8) int32 {
+	return current().dotI8(a, b[:len(b):len(b)][:len(a)])
+}
 
 // dotInt8Generic is the portable int8 inner product.
 func dotInt8Generic(a, b []int8) int32 {
