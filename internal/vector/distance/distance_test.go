@@ -41,13 +41,18 @@ func randVec(r *rand.Rand, n int) []float32 {
 // unitRound is float32's unit roundoff.
 const unitRound = 1.0 / (1 << 24)
 
+// smallestSubnormal is float32's smallest positive value, 2^-149.
+const smallestSubnormal = 1.0 / (1 << 149)
+
 // sumTolerance bounds how far two float32 summations of the same n terms in
 // different orders can drift apart, relative to the sum of the magnitudes of
 // the terms. The generic kernel sums n/4 terms in a chain and each SIMD kernel
 // fewer, plus a short reduction, and FMA rounds once per term where the
-// generic kernel rounds twice; the slack of 16 covers the reductions.
+// generic kernel rounds twice; the slack of 16 covers the reductions. Terms
+// in the subnormal range lose precision absolutely, not relatively, hence the
+// second part.
 func sumTolerance(n int, sumAbs float64) float64 {
-	return float64(n/4+16) * 2 * unitRound * sumAbs
+	return float64(n/4+16)*2*unitRound*sumAbs + float64(n+16)*smallestSubnormal
 }
 
 func dotSumAbs(a, b []float32) float64 {
