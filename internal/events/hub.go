@@ -1,0 +1,92 @@
+package events
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Hub fans committed events out to live subscribers.
+//
+// Publish never blocks: each subscriber has a bounded buffer, and when it is
+// full the event is dropped for that subscriber only. The subscriber notices
+// the hole in the offsets it receives and catches up from the durable log
+// (see Stream), so a slow reader never slows the writers and never loses an
+// event. This is etcd's synced/unsynced watcher split in miniature.
+type Hub struct {
+	head atomic.Uint64 // offset of the last published event
+
+	mu   sync.RWMutex // guards subs
+	subs map[*Subscription]struct{}
+
+	dropped atomic.Uint64 // events not delivered to a full buffer, for metrics
+}
+
+// NewHub returns a hub whose head starts at head (the last durable offset).
+func NewHub(head uint64) *Hub {
+	h := &Hub{subs: make(map[*Subscription]struct{})}
+	h.head.Store(head)
+	return h
+}
+
+// Subscription receives live events on C in offset order, possibly with
+// holes where its buffer overflowed.
+type Subscription struct {
+	C   chan *Event
+	hub *Hub
+}
+
+// Subscribe registers a live subscriber with a buffer of size buf (at least 1).
+func (h *Hub) Subscribe(buf int) *Subscription {
+	if buf < 1 {
+		buf = 1
+	}
+	s := &Subscription{C: make(chan *Event, buf), hub: h}
+	h.mu.Lock()
+	h.subs[s] = struct{}{}
+	h.mu.Unlock()
+	return s
+}
+
+// Close unregisters the subscription. It is safe to call more than once.
+func (s *Subscription) Close() {
+	s.hub.mu.Lock()
+	delete(s.hub.subs, s)
+	s.hub.mu.Unlock()
+}
+
+// Publish hands events, already durable and in offset order, to every
+// subscriber, then advances the head. Only the committer calls it.
+func (h *Hub) Publish(evs []*Event) {
+	if len(evs) == 0 {
+		return
+	}
+	// The head moves while the read lock is held: Subscribe takes the write
+	// lock, so a new subscriber either receives these events on its channel
+	// or sees the new head when it starts catching up from the log.
+	h.mu.RLock()
+	h.head.Store(evs[len(evs)-1].Offset)
+	for s := range h.subs {
+		for _, e := range evs {
+			select {
+			case s.C <- e:
+			default:
+				h.dropped.Add(1)
+			}
+		}
+	}
+	h.mu.RUnlock()
+}
+
+// Head returns the offset of the last published event.
+func (h *Hub) Head() uint64 { return h.head.Load() }
+
+// Subscribers returns the number of live subscribers.
+func (h *Hub) Subscribers() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.subs)
+}
+
+// Dropped returns how many live deliveries were skipped because a
+// subscriber's buffer was full (each was later served from the log).
+func (h *Hub) Dropped() uint64 { return h.dropped.Load() }

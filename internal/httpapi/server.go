@@ -1,0 +1,451 @@
+// Package httpapi is Luma's HTTP surface: routes, request decoding, error
+// mapping and middleware. Handlers hold no business logic: they decode,
+// validate the wire shape, call a domain package and encode the answer.
+// Every error leaves through one function (Server.toAPIError) so the
+// contract's codes and statuses live in one place (errors.go).
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/luma-db/luma/internal/auth"
+	"github.com/luma-db/luma/internal/config"
+	"github.com/luma-db/luma/internal/events"
+	"github.com/luma-db/luma/internal/metrics"
+	"github.com/luma-db/luma/internal/state"
+	"github.com/luma-db/luma/internal/storage"
+)
+
+// Deps are the domain services the HTTP layer serves.
+type Deps struct {
+	Config  *config.Config
+	DB      *storage.DB
+	Hub     *events.Hub
+	State   *state.Store
+	Auth    *auth.Store
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
+	Version string
+	Started time.Time
+}
+
+// access says who may call a route.
+type access uint8
+
+const (
+	accessPublic access = iota // no key needed (health, docs, dashboard)
+	accessRead                 // any valid key
+	accessWrite                // admin or user keys
+	accessAdmin                // admin keys only
+)
+
+// route is one method + pattern and its handler.
+type route struct {
+	method  string
+	pattern string // net/http pattern path, e.g. /v1/state/{key}
+	access  access
+	stream  bool // long-lived response: no timeout, no latency histogram
+	handler func(w http.ResponseWriter, r *http.Request) error
+}
+
+// RouteInfo describes a registered route (for the OpenAPI check).
+type RouteInfo struct {
+	Method, Path string
+}
+
+// Server is the HTTP handler of one instance.
+type Server struct {
+	d       Deps
+	log     *slog.Logger
+	mux     *http.ServeMux
+	routes  []route
+	mappers []errorMapper
+	handler http.Handler
+
+	closing   chan struct{} // closed by Shutdown: long-lived streams end
+	closeOnce sync.Once
+}
+
+// New builds the server and its routes.
+func New(d Deps) *Server {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Started.IsZero() {
+		d.Started = time.Now()
+	}
+	s := &Server{d: d, log: d.Logger, mux: http.NewServeMux(), closing: make(chan struct{})}
+	s.mappers = []errorMapper{mapCoreError}
+	s.routes = slices.Concat(
+		s.systemRoutes(),
+		s.stateRoutes(),
+		s.streamRoutes(),
+		s.authRoutes(),
+	)
+	for i := range s.routes {
+		rt := &s.routes[i]
+		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
+	}
+	s.handler = http.HandlerFunc(s.serveOuter)
+	return s
+}
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Routes lists every registered route.
+func (s *Server) Routes() []RouteInfo {
+	out := make([]RouteInfo, 0, len(s.routes))
+	for _, r := range s.routes {
+		out = append(out, RouteInfo{Method: r.method, Path: r.pattern})
+	}
+	return out
+}
+
+// Shutdown ends long-lived streams so that http.Server.Shutdown can finish.
+func (s *Server) Shutdown() { s.closeOnce.Do(func() { close(s.closing) }) }
+
+// methods tried when telling 405 from 404.
+var knownMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch}
+
+// serveOuter is the outermost layer: panic recovery, request id, CORS
+// (outermost, so preflights never need a key: CONTRACT.md §9 #9), and the
+// JSON 401/404/405 answers for requests that match no route.
+func (s *Server) serveOuter(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.Error("handler panicked", "panic", p, "method", r.Method, "path", r.URL.Path, "stack", string(debug.Stack()))
+			writeError(w, newError(http.StatusInternalServerError, codeInternal, "internal error"))
+		}
+	}()
+	rid := r.Header.Get("X-Request-ID")
+	if rid == "" || len(rid) > 128 {
+		rid = newRequestID()
+	}
+	w.Header().Set("X-Request-ID", rid)
+	if s.cors(w, r) {
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	// No route matched. Auth first (the original answers 401 to unknown
+	// paths without a key), then 405 if another method would match, else 404.
+	if !isExemptPath(r.URL.Path) {
+		if _, err := s.authenticate(r); err != nil {
+			writeError(w, err)
+			s.count("unmatched", r.Method, err.Status)
+			return
+		}
+	}
+	var allow []string
+	for _, m := range knownMethods {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := s.mux.Handler(probe); p != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		e := newError(http.StatusMethodNotAllowed, codeMethodNotAllowed,
+			fmt.Sprintf("method %s not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+		e.Allow = strings.Join(allow, ", ")
+		writeError(w, e)
+		s.count("unmatched", r.Method, e.Status)
+		return
+	}
+	writeError(w, errNotFound(fmt.Sprintf("no route for %s %s; see /openapi.yaml for the API", r.Method, r.URL.Path)))
+	s.count("unmatched", r.Method, http.StatusNotFound)
+}
+
+func (s *Server) count(route, method string, status int) {
+	if s.d.Metrics != nil {
+		s.d.Metrics.HTTPRequests.WithLabelValues(route, method, itoa(status)).Inc()
+	}
+}
+
+// cors sets CORS headers and answers preflights. It reports whether the
+// request was fully answered.
+func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	allowed := s.d.Config.CORSOrigins == nil || slices.Contains(s.d.Config.CORSOrigins, origin)
+	if !allowed {
+		return false
+	}
+	h := w.Header()
+	if s.d.Config.CORSOrigins == nil {
+		h.Set("Access-Control-Allow-Origin", "*")
+	} else {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Add("Vary", "Origin")
+	}
+	h.Set("Access-Control-Expose-Headers", "X-Request-ID, X-Next-Cursor")
+	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-API-Key, Last-Event-ID, X-Request-ID")
+		h.Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
+		return true
+	}
+	return false
+}
+
+// isExemptPath lists the paths that never need a key (CONTRACT.md §3).
+func isExemptPath(p string) bool {
+	return p == "/" || p == "/index.html" || strings.HasPrefix(p, "/assets/") || p == "/v1/health" ||
+		strings.HasPrefix(p, "/docs") || strings.HasSuffix(p, "openapi.yaml")
+}
+
+type principalKey struct{}
+
+// authenticate reads the token as the contract orders it: Authorization
+// (must be "Bearer <token>"), then x-api-key, then the api_key query
+// parameter (for EventSource, which cannot set headers).
+func (s *Server) authenticate(r *http.Request) (auth.Principal, *apiError) {
+	if !s.d.Auth.Enabled() {
+		return auth.Principal{Name: "local", Role: auth.RoleAdmin}, nil
+	}
+	unauthorized := func(err error) *apiError {
+		return newError(http.StatusUnauthorized, codeUnauthorized, err.Error())
+	}
+	var token string
+	if h, ok := r.Header["Authorization"]; ok {
+		v := ""
+		if len(h) > 0 {
+			v = h[0]
+		}
+		if !strings.HasPrefix(v, "Bearer ") {
+			return auth.Principal{}, unauthorized(auth.ErrBadHeader)
+		}
+		token = strings.TrimSpace(v[len("Bearer "):])
+	} else if v := r.Header.Get("X-Api-Key"); v != "" {
+		token = strings.TrimSpace(v)
+	} else if v := r.URL.Query().Get("api_key"); v != "" {
+		token = v
+	} else {
+		return auth.Principal{}, unauthorized(auth.ErrMissing)
+	}
+	p, err := s.d.Auth.Authenticate(token)
+	if err != nil {
+		return auth.Principal{}, unauthorized(err)
+	}
+	return p, nil
+}
+
+// principal returns the authenticated caller of a request.
+func principal(r *http.Request) auth.Principal {
+	p, _ := r.Context().Value(principalKey{}).(auth.Principal)
+	return p
+}
+
+// wrap turns a route into an http.Handler: auth and role check, body limit,
+// timeout (408), error mapping, metrics and logging.
+func (s *Server) wrap(rt *route) http.Handler {
+	label := rt.pattern
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		if rt.access != accessPublic {
+			p, aerr := s.authenticate(r)
+			if aerr == nil {
+				aerr = checkRole(p, rt.access)
+			}
+			if aerr != nil {
+				writeError(sw, aerr)
+				s.observe(label, r, sw.status, start, rt.stream)
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(sw, r.Body, s.d.Config.MaxBodyBytes)
+		}
+		var err error
+		if rt.stream {
+			err = rt.handler(sw, r)
+		} else {
+			err = s.withTimeout(sw, r, rt.handler)
+		}
+		if err != nil {
+			ae := s.toAPIError(err)
+			if ae.Status >= 500 {
+				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", ae.Status, "err", err)
+			}
+			if !sw.wrote {
+				writeError(sw, ae)
+			}
+		}
+		s.observe(label, r, sw.status, start, rt.stream)
+	})
+}
+
+func checkRole(p auth.Principal, a access) *apiError {
+	switch {
+	case a == accessAdmin && !p.IsAdmin():
+		return newError(http.StatusForbidden, codeForbidden, "admin role required")
+	case a == accessWrite && !p.CanWrite():
+		return newError(http.StatusForbidden, codeForbidden, fmt.Sprintf("this key has role %q, which is read-only; use a user or admin key to write", p.Role))
+	}
+	return nil
+}
+
+func (s *Server) observe(label string, r *http.Request, status int, start time.Time, stream bool) {
+	if status == 0 {
+		status = http.StatusOK
+	}
+	d := time.Since(start)
+	if m := s.d.Metrics; m != nil {
+		m.HTTPRequests.WithLabelValues(label, r.Method, itoa(status)).Inc()
+		if !stream {
+			m.HTTPDuration.WithLabelValues(label, r.Method).Observe(d.Seconds())
+		}
+	}
+	if !stream && d > time.Second {
+		s.log.Warn("slow request", "method", r.Method, "path", r.URL.Path, "status", status, "duration", d)
+	} else if s.log.Enabled(r.Context(), slog.LevelDebug) {
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", status, "duration", d)
+	}
+}
+
+// withTimeout runs h with the request timeout. The handler writes into a
+// buffer; if it has not finished in time the client gets 408 and the
+// buffered answer is discarded. (A write that was already handed to the
+// committer may still complete: a timeout is an unknown outcome, as with any
+// database.)
+func (s *Server) withTimeout(w http.ResponseWriter, r *http.Request, h func(http.ResponseWriter, *http.Request) error) error {
+	ctx, cancel := context.WithTimeout(r.Context(), s.d.Config.RequestTimeout)
+	defer cancel()
+	bw := &bufferedWriter{header: http.Header{}}
+	done := make(chan error, 1)
+	panicc := make(chan any, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				panicc <- fmt.Sprintf("%v\n%s", p, debug.Stack())
+			}
+		}()
+		done <- h(bw, r.WithContext(ctx))
+	}()
+	select {
+	case err := <-done:
+		if err != nil && !bw.wrote {
+			return err
+		}
+		bw.flushTo(w)
+		return nil
+	case p := <-panicc:
+		s.log.Error("handler panicked", "panic", p, "method", r.Method, "path", r.URL.Path)
+		return newError(http.StatusInternalServerError, codeInternal, "internal error")
+	case <-ctx.Done():
+		if r.Context().Err() != nil {
+			return r.Context().Err()
+		}
+		return newError(http.StatusRequestTimeout, codeTimeout,
+			fmt.Sprintf("request took longer than %s (REQUEST_TIMEOUT_SECS); its outcome is unknown if it was a write", s.d.Config.RequestTimeout))
+	}
+}
+
+// bufferedWriter collects a handler's answer so a timeout can replace it.
+type bufferedWriter struct {
+	header http.Header
+	status int
+	buf    bytes.Buffer
+	wrote  bool
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+func (b *bufferedWriter) WriteHeader(code int) {
+	if !b.wrote {
+		b.status, b.wrote = code, true
+	}
+}
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if !b.wrote {
+		b.WriteHeader(http.StatusOK)
+	}
+	return b.buf.Write(p)
+}
+
+func (b *bufferedWriter) flushTo(w http.ResponseWriter) {
+	h := w.Header()
+	for k, v := range b.header {
+		h[k] = v
+	}
+	if !b.wrote {
+		b.status = http.StatusOK
+	}
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.buf.Bytes())
+}
+
+// statusWriter records the status code for metrics and logs.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach Flush and deadlines.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+var statusText sync.Map // int -> string, avoids strconv allocations per request
+
+func itoa(n int) string {
+	if v, ok := statusText.Load(n); ok {
+		return v.(string)
+	}
+	s := fmt.Sprint(n)
+	statusText.Store(n, s)
+	return s
+}
+
+// errMethodNotAllowed is the 405 for a literal path segment that a
+// parameter route would otherwise capture (CONTRACT.md §1: state key
+// batch_put and doc id find are unreachable).
+func errMethodNotAllowed(r *http.Request, allow string) *apiError {
+	e := newError(http.StatusMethodNotAllowed, codeMethodNotAllowed,
+		fmt.Sprintf("method %s not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow))
+	e.Allow = allow
+	return e
+}
