@@ -333,3 +333,20 @@ func forceForTest(t testing.TB, name string) func() {
 		}
 	}
 }
+
+func TestMake(t *testing.T) {
+	for _, n := range []int{0, 1, 15, 16, 17, 768, 1 << 16} {
+		for range 20 { // several allocations, at different addresses
+			v := Make(n)
+			if len(v) != n || cap(v) != n {
+				t.Fatalf("Make(%d): len %d cap %d", n, len(v), cap(v))
+			}
+			if n > 0 && !aligned(v) {
+				t.Fatalf("Make(%d) is not %d-byte aligned", n, Alignment)
+			}
+			if slices.ContainsFunc(v, func(f float32) bool { return f != 0 }) {
+				t.Fatalf("Make(%d) is not zeroed", n)
+			}
+		}
+	}
+}

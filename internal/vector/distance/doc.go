@@ -38,6 +38,7 @@
 //
 //	doc.go            this overview
 //	distance.go       public float API, kernel sets, Impl/Force, generic kernels
+//	align.go          Make: 64-byte aligned vectors and arenas
 //	batch.go          one query against many rows of an arena
 //	int8.go           int8 dot product and its generic kernel
 //	kernels_amd64.go  CPU feature checks and the assembly declarations
