@@ -10,8 +10,8 @@
 // support (see Impl and Available). On amd64 these are, in order of
 // preference:
 //
-//   - "avx512": 512-bit AVX-512F kernels, opmask-predicated tails
-//     (the int8 kernel also needs AVX-512BW);
+//   - "avx512": 512-bit AVX-512F kernels, opmask-predicated tails; the int8
+//     kernel needs AVX-512BW and uses VPDPBUSD where AVX-512 VNNI exists;
 //   - "avx2": 256-bit AVX2+FMA kernels, VMASKMOVPS tails;
 //   - "generic": the portable Go loops in distance.go.
 //
@@ -43,5 +43,5 @@
 //	int8.go           int8 dot product and its generic kernel
 //	kernels_amd64.go  CPU feature checks and the assembly declarations
 //	kernels_other.go  the generic-only kernel list for other builds
-//	*_amd64.s         the AVX2 and AVX-512 kernels
+//	*_amd64.s         the AVX2, AVX-512 and VNNI kernels
 package distance

@@ -35,27 +35,34 @@ func guardedFloats(t *testing.T, n int) []float32 {
 // test binary.
 func TestKernelsStayInBounds(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 4))
-	eachKernelSet(t, func(t *testing.T, k *kernelSet) {
-		for n := range 300 {
-			a, b := guardedFloats(t, n), guardedFloats(t, n)
-			copy(a, randVec(r, n))
-			copy(b, randVec(r, n))
-			if got, want := k.dot(a, b), dotGeneric(a, b); !within(got, want, sumTolerance(n, dotSumAbs(a, b))) {
-				t.Errorf("dot n=%d: got %v, generic %v", n, got, want)
+	t.Run("float", func(t *testing.T) {
+		eachKernelSet(t, func(t *testing.T, k *kernelSet) {
+			for n := range 300 {
+				a, b := guardedFloats(t, n), guardedFloats(t, n)
+				copy(a, randVec(r, n))
+				copy(b, randVec(r, n))
+				if got, want := k.dot(a, b), dotGeneric(a, b); !within(got, want, sumTolerance(n, dotSumAbs(a, b))) {
+					t.Errorf("dot n=%d: got %v, generic %v", n, got, want)
+				}
+				if got, want := k.l2sq(a, b), l2sqGeneric(a, b); !within(got, want, sumTolerance(n, l2SumAbs(a, b))) {
+					t.Errorf("l2sq n=%d: got %v, generic %v", n, got, want)
+				}
 			}
-			if got, want := k.l2sq(a, b), l2sqGeneric(a, b); !within(got, want, sumTolerance(n, l2SumAbs(a, b))) {
-				t.Errorf("l2sq n=%d: got %v, generic %v", n, got, want)
+		})
+	})
+	t.Run("int8", func(t *testing.T) {
+		eachInt8Kernel(t, func(t *testing.T, dot func(a, b []int8) int32) {
+			for n := range 300 {
+				ia, ib := guarded(t, n+1)[1:], guarded(t, n+1)[1:]
+				qa := unsafe.Slice((*int8)(unsafe.Pointer(unsafe.SliceData(ia))), n)
+				qb := unsafe.Slice((*int8)(unsafe.Pointer(unsafe.SliceData(ib))), n)
+				for i := range n {
+					qa[i], qb[i] = int8(r.Uint32()), int8(r.Uint32())
+				}
+				if got, want := dot(qa, qb), dotInt8Generic(qa, qb); got != want {
+					t.Errorf("int8 n=%d: got %d, generic %d", n, got, want)
+				}
 			}
-
-			ia, ib := guarded(t, n+1)[1:], guarded(t, n+1)[1:]
-			qa := unsafe.Slice((*int8)(unsafe.Pointer(unsafe.SliceData(ia))), n)
-			qb := unsafe.Slice((*int8)(unsafe.Pointer(unsafe.SliceData(ib))), n)
-			for i := range n {
-				qa[i], qb[i] = int8(r.Uint32()), int8(r.Uint32())
-			}
-			if got, want := k.dotI8(qa, qb), dotInt8Generic(qa, qb); got != want {
-				t.Errorf("dotI8 n=%d: got %d, generic %d", n, got, want)
-			}
-		}
+		})
 	})
 }

@@ -9,18 +9,30 @@ import "golang.org/x/sys/cpu"
 // saves their register state (XCR0), so a kernel is never picked that would
 // fault on a context switch.
 func platformKernels() []*kernelSet {
-	return selectKernels(cpu.X86.HasAVX2 && cpu.X86.HasFMA, cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW)
+	return selectKernels(
+		cpu.X86.HasAVX2 && cpu.X86.HasFMA,
+		cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW,
+		cpu.X86.HasAVX512VNNI,
+	)
 }
 
-func selectKernels(avx2, avx512 bool) []*kernelSet {
+// selectKernels builds the kernel sets for the given features. The "avx512"
+// set needs AVX-512F for the float kernels and AVX-512BW for the int8 one
+// (every AVX-512 core but Xeon Phi has both), and uses the VNNI int8 kernel
+// where the core has AVX-512 VNNI.
+func selectKernels(avx2, avx512, vnni bool) []*kernelSet {
 	var sets []*kernelSet
 	if avx512 && avx2 {
-		sets = append(sets, &kernelSet{
+		k := &kernelSet{
 			name:  "avx512",
 			dot:   dotAVX512,
 			l2sq:  l2sqAVX512,
 			dotI8: dotInt8AVX512,
-		})
+		}
+		if vnni {
+			k.dotI8 = dotInt8VNNI
+		}
+		sets = append(sets, k)
 	}
 	if avx2 {
 		sets = append(sets, &kernelSet{
@@ -53,3 +65,6 @@ func dotInt8AVX2(a, b []int8) int32
 
 //go:noescape
 func dotInt8AVX512(a, b []int8) int32
+
+//go:noescape
+func dotInt8VNNI(a, b []int8) int32
