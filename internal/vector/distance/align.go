@@ -22,8 +22,3 @@ func Make(n int) []float32 {
 	}
 	return buf[skip : skip+n : skip+n]
 }
-
-// aligned reports whether v starts on an Alignment boundary.
-func aligned(v []float32) bool {
-	return uintptr(unsafe.Pointer(unsafe.SliceData(v)))%Alignment == 0
-}

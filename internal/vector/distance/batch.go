@@ -1,12 +1,16 @@
 package distance
 
+import "fmt"
+
 // Batched kernels score one query against many rows of an arena: a single
 // []float32 holding equal-length vectors back to back, row r occupying
 // arena[r*d : (r+1)*d] with d = len(q). This is how the HNSW and flat indexes
 // store a segment's vectors.
 //
 // They loop over the single-vector kernels; the kernel set is loaded once per
-// call, so Force during a batch does not mix kernel sets within it.
+// call, so Force during a batch does not mix kernel sets within it. Rows are
+// read fastest when the arena comes from Make, the dimension is a multiple
+// of 16 and q comes from Make too (see Alignment).
 
 // DotBatch sets out[i] to Dot(q, row rows[i]) for every i < len(rows). It
 // panics if out is shorter than rows or a row lies outside arena. With an
@@ -40,8 +44,12 @@ func batch(kernel func(a, b []float32) float32, q, arena []float32, rows []uint3
 	out = out[:len(rows)]
 	arena = arena[:len(arena):len(arena)] // bound the row slices by len, not cap
 	for i, r := range rows {
-		off := int(r) * d
-		out[i] = kernel(q, arena[off:off+d])
+		// In uint64 so that r*d cannot wrap into range where int is 32 bits.
+		end := (uint64(r) + 1) * uint64(d)
+		if end > uint64(len(arena)) {
+			panic(fmt.Sprintf("distance: row %d of dimension %d is outside an arena of %d values", r, d, len(arena)))
+		}
+		out[i] = kernel(q, arena[int(end)-d:int(end)])
 	}
 }
 

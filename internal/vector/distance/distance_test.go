@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 // testLengths cover empty input, every tail size of the 8- and 16-lane
@@ -332,6 +333,11 @@ func forceForTest(t testing.TB, name string) func() {
 			t.Fatal(err)
 		}
 	}
+}
+
+// aligned reports whether v starts on an Alignment boundary.
+func aligned(v []float32) bool {
+	return uintptr(unsafe.Pointer(unsafe.SliceData(v)))%Alignment == 0
 }
 
 func TestMake(t *testing.T) {
