@@ -1,0 +1,232 @@
+"""The Luma client."""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any, Dict, Mapping, Optional, Sequence
+
+from ._transport import UNSET, ParamValue, Response, Transport
+from .auth import AuthAPI
+from .config import DEFAULT_TIMEOUT, Config
+from .doc import DocAPI
+from .events import EventsAPI
+from .models import Health
+from .search import SearchAPI
+from .sql import SQLAPI
+from .state import StateAPI
+from .stream import StreamAPI
+from .vector import VectorAPI, as_vector
+
+__all__ = ["Client"]
+
+
+class Client:
+    """A connection to one Luma server.
+
+    Example::
+
+        import luma
+
+        with luma.Client("http://127.0.0.1:9917") as db:
+            db.state.put("user:42", {"name": "Ada"})
+            print(db.state.get("user:42").value)
+
+    Args:
+        base_url: ``http(s)://host:port``; default from
+            :meth:`Config.from_env` (``LUMA_URL``... or
+            ``http://127.0.0.1:9917``).
+        api_key: sent as ``Authorization: Bearer <key>``; ``None`` sends no
+            key (fine for a server in local mode). Default from the
+            environment when ``base_url`` is not given either.
+        timeout: seconds per request (connect and each read).
+        max_retries: retries of idempotent requests on connection errors and
+            503 (see :mod:`luma._transport`).
+        batch_size: largest vector batch per request (the server's
+            ``MAX_VECTOR_BATCH``, 256 by default).
+        max_k: the server's ``MAX_K`` (256 by default), used when the SDK
+            over-fetches for grouped search.
+        pool_size: idle keep-alive connections kept.
+        headers: extra headers on every request.
+
+    Thread-safe: share one client between threads.
+
+    Sub-APIs: :attr:`state`, :attr:`vector`, :attr:`doc`, :attr:`sql`,
+    :attr:`stream`, :attr:`events`, :attr:`auth`, :attr:`search`.
+    """
+
+    def __init__(
+        self,
+        base_url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        timeout: Optional[float] = DEFAULT_TIMEOUT,
+        *,
+        max_retries: int = 3,
+        backoff: float = 0.2,
+        backoff_max: float = 5.0,
+        batch_size: int = 256,
+        max_k: int = 256,
+        pool_size: int = 10,
+        headers: Optional[Mapping[str, str]] = None,
+        ssl_context: Optional[ssl.SSLContext] = None,
+    ) -> None:
+        if base_url is None:
+            cfg = Config.from_env()
+            base_url = cfg.base_url
+            if api_key is None:
+                api_key = cfg.api_key
+        self._transport = Transport(
+            base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff=backoff,
+            backoff_max=backoff_max,
+            pool_size=pool_size,
+            headers=headers,
+            ssl_context=ssl_context,
+        )
+        self.batch_size = int(batch_size)
+        self.max_k = int(max_k)
+        self.state = StateAPI(self)
+        self.vector = VectorAPI(self)
+        self.doc = DocAPI(self)
+        self.sql = SQLAPI(self)
+        self.stream = StreamAPI(self)
+        self.events = EventsAPI(self)
+        self.auth = AuthAPI(self)
+        self.search = SearchAPI(self)
+
+    @classmethod
+    def from_env(cls, env_path: Optional[str] = None, **kwargs: Any) -> "Client":
+        """A client configured by :meth:`Config.from_env`."""
+        return Config.from_env(env_path).create_client(**kwargs)
+
+    @property
+    def base_url(self) -> str:
+        return self._transport.base_url
+
+    @property
+    def api_key(self) -> Optional[str]:
+        return self._transport.api_key
+
+    @property
+    def timeout(self) -> Optional[float]:
+        return self._transport.timeout
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def close(self) -> None:
+        """Close pooled connections (open streams are not affected)."""
+        self._transport.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"luma.Client({self.base_url!r})"
+
+    # -- raw access ----------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Optional[Mapping[str, ParamValue]] = None,
+        json_body: Any = UNSET,
+        idempotent: Optional[bool] = None,
+    ) -> Response:
+        return self._transport.request(method, path, params=params, json_body=json_body, idempotent=idempotent)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Optional[Mapping[str, ParamValue]] = None,
+        json: Any = UNSET,
+        idempotent: Optional[bool] = None,
+        timeout: Optional[float] = UNSET,
+    ) -> Any:
+        """Send any request; returns the decoded JSON (or text, or ``None``
+        for an empty body). Errors raise the typed :class:`LumaError`."""
+        r = self._transport.request(method, path, params=params, json_body=json, idempotent=idempotent, timeout=timeout)
+        return r.json()
+
+    # -- system --------------------------------------------------------------
+
+    def health(self) -> Health:
+        """``GET /v1/health`` (needs no key): status, version, uptime, and
+        Luma's ``last_offset``, ``retention_floor``, ``auth`` in ``raw``."""
+        return Health.from_dict(self._request("GET", "/v1/health").json() or {})
+
+    def ping(self) -> bool:
+        """Whether the server answers its health check."""
+        from .errors import LumaError
+
+        try:
+            return self.health().status == "ok"
+        except LumaError:
+            return False
+
+    def metrics(self) -> str:
+        """The Prometheus metrics text."""
+        return self._request("GET", "/v1/metrics").text
+
+    def metrics_dict(self) -> Dict[str, float]:
+        """The metrics as ``{"series{labels}": value}`` (comments dropped)."""
+        out: Dict[str, float] = {}
+        for line in self.metrics().splitlines():
+            if not line or line.startswith("#"):
+                continue
+            name, _, value = line.rpartition(" ")
+            try:
+                out[name] = float(value)
+            except ValueError:
+                continue
+        return out
+
+    def openapi(self) -> str:
+        """The server's OpenAPI document (YAML text)."""
+        return self._request("GET", "/openapi.yaml").text
+
+    # -- hybrid query ----------------------------------------------------------
+
+    def query(
+        self,
+        collection: str,
+        vector: Sequence[float],
+        k: int = 10,
+        *,
+        filters: Optional[Mapping[str, Any]] = None,
+        sql: Optional[str] = None,
+        params: Optional[Sequence[Any]] = None,
+        enrich: Optional[Mapping[str, Any]] = None,
+        audit: Optional[Mapping[str, Any]] = None,
+        include_meta: bool = True,
+        **extra: Any,
+    ) -> Dict[str, Any]:
+        """One-call hybrid query: vector search → optional SQL predicate
+        (the ids the statement returns are the hits to keep) → optional
+        doc/state enrichment → optional audit event.
+
+        See docs/API.md (``POST /v1/query``) for the fields the server
+        accepts; ``extra`` is sent as is.
+        """
+        body: Dict[str, Any] = {"collection": collection, "vector": as_vector(vector), "k": int(k), "include_meta": include_meta}
+        if filters is not None:
+            body["filters"] = dict(filters)
+        if sql is not None:
+            body["sql"] = {"sql": sql, "params": list(params or [])}
+        if enrich is not None:
+            body["enrich"] = dict(enrich)
+        if audit is not None:
+            body["audit"] = dict(audit)
+        body.update({k2: v for k2, v in extra.items() if v is not None})
+        r = self._request("POST", "/v1/query", json_body=body, idempotent=audit is None)
+        return r.json() or {}
+
+
