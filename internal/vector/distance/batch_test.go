@@ -1,6 +1,7 @@
 package distance
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -73,7 +74,9 @@ func TestBatchEdges(t *testing.T) {
 		"L2SqBatch row past end":  func() { L2SqBatch(q, arena, []uint32{3}, make([]float32, 1)) },
 		"DotBatch partial row":    func() { DotBatch(q, arena[:5], []uint32{2}, make([]float32, 1)) },
 		"DotScan arena too short": func() { DotScan(q, arena, make([]float32, 4)) },
-		"L2SqScan partial row":    func() { L2SqScan(q, arena[:5], make([]float32, 3)) },
+		// (2^32-1)·2 wraps to a small offset in 32-bit arithmetic.
+		"DotBatch huge row":    func() { DotBatch(q, arena, []uint32{math.MaxUint32}, make([]float32, 1)) },
+		"L2SqScan partial row": func() { L2SqScan(q, arena[:5], make([]float32, 3)) },
 	} {
 		if !panics(fn) {
 			t.Errorf("%s: did not panic", name)
