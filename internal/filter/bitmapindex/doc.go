@@ -11,13 +11,19 @@
 //
 //   - exists: the path resolves (to any value, null included);
 //   - arrays and objects: the value's kind;
-//   - null, true, false: the value is that scalar, or an array containing it;
-//   - strings: a map from each string to the ids whose value is it or an
-//     array containing it, plus an ordered view for string ranges that is
-//     built on the first range query over the field and maintained after;
-//   - numbers: (number, id) pairs in buckets ordered by number (see
-//     ordered.go), each bucket with a bitmap of its ids, for ranges and
-//     equality. Numbers compare as filter.Number: 1 == 1.0.
+//   - for scalar values, and separately for the scalar elements of array
+//     values: null, true, false; a map from each string to its ids; and the
+//     (number, id) pairs in buckets ordered by number (see ordered.go), each
+//     bucket with a bitmap of its ids, for ranges and numeric equality.
+//     Numbers compare as filter.Number (1 == 1.0). String ranges use an
+//     ordered view of the strings built by the first range query over the
+//     field and maintained after that.
+//
+// Keeping scalars apart from array elements makes plain equality (arrays
+// compare whole) a direct lookup, and lets the bounds of one field in an AND
+// ({"price": {"$gte": 10, "$lt": 20}}) be answered as one range for scalars,
+// while arrays keep the filter language's rule that each bound may be met by
+// a different element.
 //
 // Paths follow filter.Resolve exactly: a top-level key spelled like a path
 // ("a.b") shadows the nested value for that path only; nested keys containing

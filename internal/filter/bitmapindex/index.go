@@ -39,7 +39,7 @@ type Index struct {
 
 	// mu guards every field below and everything they point to. Add, Remove
 	// and Update hold it for writing; Eval, Estimate, Len and Has hold it for
-	// reading. The only state readers change is field.strOrd, built lazily
+	// reading. The only state readers change is values.strOrd, built lazily
 	// under field.lazyMu while mu is read-locked (lock order: mu, then lazyMu).
 	mu        sync.RWMutex
 	all       *roaring.Bitmap   // every indexed id
@@ -47,23 +47,31 @@ type Index struct {
 	fields    map[string]*field // by path
 }
 
-// field is the index of one path. Every bitmap holds the ids whose value at
-// the path (or, for the scalar ones, an element of whose array value) is of
-// that kind; nil means empty.
+// field is the index of one path; nil bitmaps are empty.
 type field struct {
 	exists  *roaring.Bitmap // the path resolves, to any value
 	arrays  *roaring.Bitmap // the value is an array
 	objects *roaring.Bitmap // the value is an object
-	nulls   *roaring.Bitmap // null, or an array containing null
-	trues   *roaring.Bitmap
-	falses  *roaring.Bitmap
-	strs    map[string]*roaring.Bitmap
-	nums    ordered[filter.Number]
+	// value indexes scalar values; elems indexes the scalar elements of array
+	// values. Keeping them apart makes plain equality (which compares arrays
+	// whole) a direct lookup, and lets a range with two bounds be one lookup
+	// for scalars while arrays keep "each bound by any element" semantics.
+	value, elems values
 
-	// strOrd orders the keys of strs for string ranges. It is built by the
-	// first query that needs it and then kept up to date by writers; lazyMu
-	// serialises readers that race to build it.
+	// lazyMu serialises readers that race to build values.strOrd.
 	lazyMu sync.Mutex
+}
+
+// values indexes scalars by value; see field.
+type values struct {
+	nulls  *roaring.Bitmap
+	trues  *roaring.Bitmap
+	falses *roaring.Bitmap
+	strs   map[string]*roaring.Bitmap
+	nums   ordered[filter.Number]
+	// strOrd orders the keys of strs for string ranges. It is built by the
+	// first query that needs it (under field.lazyMu, with Index.mu
+	// read-locked) and kept up to date by writers after that.
 	strOrd *ordered[strKey]
 }
 
@@ -187,11 +195,11 @@ func (ix *Index) addValue(path string, id uint32, v any) {
 	switch x := v.(type) {
 	case []any:
 		addTo(&f.arrays, id)
-		distinctScalars(x, func(e any) { f.addScalar(id, e) })
+		distinctScalars(x, func(e any) { f.elems.add(id, e) })
 	case map[string]any:
 		addTo(&f.objects, id)
 	default:
-		f.addScalar(id, v)
+		f.value.add(id, v)
 	}
 }
 
@@ -204,96 +212,96 @@ func (ix *Index) removeValue(path string, id uint32, v any) {
 	switch x := v.(type) {
 	case []any:
 		removeFrom(&f.arrays, id)
-		distinctScalars(x, func(e any) { f.removeScalar(id, e) })
+		distinctScalars(x, func(e any) { f.elems.remove(id, e) })
 	case map[string]any:
 		removeFrom(&f.objects, id)
 	default:
-		f.removeScalar(id, v)
+		f.value.remove(id, v)
 	}
 	if f.exists == nil {
 		delete(ix.fields, path)
 	}
 }
 
-// addScalar indexes a scalar value or array element; other values (nested
-// arrays and objects inside arrays, non-JSON Go values) are not indexed.
-func (f *field) addScalar(id uint32, v any) {
+// add indexes a scalar; other values (arrays and objects inside arrays,
+// non-JSON Go values) are not indexed.
+func (vs *values) add(id uint32, v any) {
 	switch x := v.(type) {
 	case nil:
-		addTo(&f.nulls, id)
+		addTo(&vs.nulls, id)
 	case bool:
 		if x {
-			addTo(&f.trues, id)
+			addTo(&vs.trues, id)
 		} else {
-			addTo(&f.falses, id)
+			addTo(&vs.falses, id)
 		}
 	case string:
-		bm := f.strs[x]
+		bm := vs.strs[x]
 		if bm == nil {
-			if f.strs == nil {
-				f.strs = make(map[string]*roaring.Bitmap)
+			if vs.strs == nil {
+				vs.strs = make(map[string]*roaring.Bitmap)
 			}
 			bm = roaring.New()
-			f.strs[x] = bm
+			vs.strs[x] = bm
 		}
 		bm.Add(id)
-		if f.strOrd != nil {
-			f.strOrd.insert(strKey(x), id)
+		if vs.strOrd != nil {
+			vs.strOrd.insert(strKey(x), id)
 		}
 	case []any, map[string]any:
 	default:
 		if n, ok := filter.AsNumber(v); ok {
-			f.nums.insert(n, id)
+			vs.nums.insert(n, id)
 		}
 	}
 }
 
-func (f *field) removeScalar(id uint32, v any) {
+func (vs *values) remove(id uint32, v any) {
 	switch x := v.(type) {
 	case nil:
-		removeFrom(&f.nulls, id)
+		removeFrom(&vs.nulls, id)
 	case bool:
 		if x {
-			removeFrom(&f.trues, id)
+			removeFrom(&vs.trues, id)
 		} else {
-			removeFrom(&f.falses, id)
+			removeFrom(&vs.falses, id)
 		}
 	case string:
-		bm := f.strs[x]
+		bm := vs.strs[x]
 		if bm == nil {
 			return
 		}
 		bm.Remove(id)
 		if bm.IsEmpty() {
-			delete(f.strs, x)
+			delete(vs.strs, x)
 		}
-		if f.strOrd != nil {
-			f.strOrd.remove(strKey(x), id)
+		if vs.strOrd != nil {
+			vs.strOrd.remove(strKey(x), id)
 		}
 	case []any, map[string]any:
 	default:
 		if n, ok := filter.AsNumber(v); ok {
-			f.nums.remove(n, id)
+			vs.nums.remove(n, id)
 		}
 	}
 }
 
-// stringOrder returns the ordered view of the field's strings, building it on
-// first use. The caller holds ix.mu for reading.
-func (f *field) stringOrder() *ordered[strKey] {
-	f.lazyMu.Lock()
-	defer f.lazyMu.Unlock()
-	if f.strOrd == nil {
+// stringOrder returns the ordered view of vs's strings, building it on first
+// use. The caller holds Index.mu for reading; mu is the owning field's lazyMu.
+func (vs *values) stringOrder(mu *sync.Mutex) *ordered[strKey] {
+	mu.Lock()
+	defer mu.Unlock()
+	if vs.strOrd == nil {
 		o := &ordered[strKey]{}
-		for s, bm := range f.strs {
+		for s, bm := range vs.strs {
 			it := bm.Iterator()
 			for it.HasNext() {
 				o.insert(strKey(s), it.Next())
 			}
 		}
-		f.strOrd = o
+		vs.strOrd = o
 	}
-	return f.strOrd
+	return vs.strOrd
 }
 
 func addTo(p **roaring.Bitmap, id uint32) {
@@ -319,7 +327,7 @@ func removeFrom(p **roaring.Bitmap, id uint32) {
 func distinctScalars(arr []any, fn func(any)) {
 	if len(arr) <= 1 {
 		for _, e := range arr {
-			fn(e) // addScalar and removeScalar skip non-scalars
+			fn(e) // values.add and values.remove skip non-scalars
 		}
 		return
 	}

@@ -296,7 +296,7 @@ func TestEstimate(t *testing.T) {
 	cases := map[string]uint64{
 		`{"k":"a"}`:                     500,
 		`{"n":{"$lt":100}}`:             100,
-		`{"n":{"$gte":100,"$lt":200}}`:  180, // independent: 1000 * 0.9 * 0.2
+		`{"n":{"$gte":100,"$lt":200}}`:  100, // both bounds as one range
 		`{"s":{"$gt":"0899"}}`:          100,
 		`{"$not":{"k":"a"}}`:            500,
 		`{"$or":[{"k":"a"},{"k":"b"}]}`: 750,
@@ -354,4 +354,44 @@ func TestConcurrentReadersOneWriter(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+}
+
+// TestRangeBoundsExhaustive checks every pair and triple of bounds over a
+// few keys, numbers and strings, against scalar and array values: the
+// tightened range for scalars must treat equal keys and inclusivity right.
+func TestRangeBoundsExhaustive(t *testing.T) {
+	defer func(s int) { bucketSize = s }(bucketSize)
+	bucketSize = 2
+	ix := New(nil)
+	m := model{}
+	vals := []string{`0`, `1`, `2`, `"a"`, `"b"`, `"c"`, `[0,2]`, `[1]`, `["a","c"]`, `[]`, `null`}
+	for i, v := range vals {
+		m[uint32(i)] = decode(t, `{"v":`+v+`}`)
+		ix.Add(uint32(i), m[uint32(i)])
+	}
+	ops := []string{"$gt", "$gte", "$lt", "$lte"}
+	for _, keys := range [][]string{{`0`, `1`, `2`}, {`"a"`, `"b"`, `"c"`}} {
+		for _, o1 := range ops {
+			for _, o2 := range ops {
+				for _, o3 := range append([]string{""}, ops...) {
+					for _, k1 := range keys {
+						for _, k2 := range keys {
+							for _, k3 := range keys {
+								// Separate objects so that repeated operators
+								// are allowed.
+								src := `{"$and":[{"v":{"` + o1 + `":` + k1 + `}},{"v":{"` + o2 + `":` + k2 + `}}`
+								if o3 != "" {
+									src += `,{"v":{"` + o3 + `":` + k3 + `}}`
+								}
+								src += `]}`
+								if !check(t, ix, m, parseT(t, src)) {
+									t.Fatalf("%s: not exact", src)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
 }

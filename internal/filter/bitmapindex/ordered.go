@@ -19,7 +19,7 @@ import (
 
 // bucketSize is the target number of pairs per bucket; a bucket splits in two
 // when it reaches twice that. Benchmarks in this package compare sizes.
-var bucketSize = 256
+var bucketSize = 128
 
 // key is the constraint for ordered keys: filter.Number and strKey.
 type key[K any] interface {
@@ -222,15 +222,28 @@ func (o *ordered[K]) scan(lo, hi *bound[K], whole func(*roaring.Bitmap, int), pa
 	}
 }
 
+// denseMinBuckets is the number of whole buckets from which collect builds
+// its answer in a plain bit array instead of ORing bitmaps: roaring's OR of
+// many small array containers re-merges the growing result each time, while
+// setting bits costs the same per id however many buckets there are
+// (measured: 128 buckets of 390 ids, ~3x faster dense).
+const denseMinBuckets = 16
+
 // collect returns the ids with at least one key in [lo, hi] as a new bitmap.
 func (o *ordered[K]) collect(lo, hi *bound[K]) *roaring.Bitmap {
 	var (
 		wholes []*roaring.Bitmap
 		parts  []uint32
+		pairs  int
 	)
 	o.scan(lo, hi,
-		func(ids *roaring.Bitmap, _ int) { wholes = append(wholes, ids) },
+		func(ids *roaring.Bitmap, n int) { wholes = append(wholes, ids); pairs += n },
 		func(id uint32) { parts = append(parts, id) })
+	if len(wholes) >= denseMinBuckets {
+		if out := collectDense(wholes, parts, pairs+len(parts)); out != nil {
+			return out
+		}
+	}
 	var out *roaring.Bitmap
 	switch len(wholes) {
 	case 0:
@@ -245,6 +258,36 @@ func (o *ordered[K]) collect(lo, hi *bound[K]) *roaring.Bitmap {
 		out.AddMany(parts)
 	}
 	return out
+}
+
+// collectDense unions wholes and parts through a bit array, or returns nil
+// when the ids are too sparse for one (its size would dwarf the answer).
+func collectDense(wholes []*roaring.Bitmap, parts []uint32, n int) *roaring.Bitmap {
+	var maxID uint32
+	for _, bm := range wholes {
+		maxID = max(maxID, bm.Maximum())
+	}
+	for _, id := range parts {
+		maxID = max(maxID, id)
+	}
+	words := int(maxID>>6) + 1
+	if words > 2*n+1024 {
+		return nil
+	}
+	dense := make([]uint64, words)
+	var buf [256]uint32
+	for _, bm := range wholes {
+		it := bm.ManyIterator()
+		for k := it.NextMany(buf[:]); k > 0; k = it.NextMany(buf[:]) {
+			for _, id := range buf[:k] {
+				dense[id>>6] |= 1 << (id & 63)
+			}
+		}
+	}
+	for _, id := range parts {
+		dense[id>>6] |= 1 << (id & 63)
+	}
+	return roaring.FromDense(dense, false)
 }
 
 // count returns the number of pairs with a key in [lo, hi]: the number of
