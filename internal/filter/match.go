@@ -48,11 +48,11 @@ func (c *Cmp) Match(doc any) bool {
 	if c.Op == OpExists || !ok {
 		return ok
 	}
-	return c.MatchValue(v)
+	return c.matchValue(v)
 }
 
-// MatchValue reports whether c holds for v, the value present at c.Field.
-func (c *Cmp) MatchValue(v any) bool {
+// matchValue reports whether c holds for v, the value present at c.Field.
+func (c *Cmp) matchValue(v any) bool {
 	switch c.Op {
 	case OpEqual:
 		return Equal(c.Value, v)
@@ -133,12 +133,12 @@ func (c *Cmp) ordered(v any) bool {
 		}
 		r = n.Compare(ln)
 	}
-	return OrderHolds(c.Op, r)
+	return orderHolds(c.Op, r)
 }
 
-// OrderHolds reports whether an ordering operator holds for a value that
+// orderHolds reports whether an ordering operator holds for a value that
 // compares to the literal as r (-1, 0, +1). It is false for other operators.
-func OrderHolds(op Op, r int) bool {
+func orderHolds(op Op, r int) bool {
 	switch op {
 	case OpGt:
 		return r > 0

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 )
@@ -74,7 +75,11 @@ func Parse(data []byte, opts *Options) (*Filter, error) {
 // inside the filter is an error; at the top level it is "not an object" and
 // matches nothing. opts may be nil.
 func ParseValue(v any, opts *Options) (*Filter, error) {
-	o := *opts.EnsureDefaults()
+	var o Options
+	if opts != nil {
+		o = *opts // a copy: callers may share one Options across goroutines
+	}
+	o.EnsureDefaults()
 	p := parser{maxDepth: o.MaxDepth, maxClauses: o.MaxClauses}
 	switch x := v.(type) {
 	case nil:
@@ -437,7 +442,7 @@ func describe(v any) string {
 		}
 		return "object"
 	case float64:
-		if x != x {
+		if math.IsNaN(x) {
 			return "NaN"
 		}
 	case json.Number:

@@ -77,7 +77,11 @@ type values struct {
 
 // New returns an empty Index. opts may be nil.
 func New(opts *Options) *Index {
-	o := *opts.EnsureDefaults()
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	o.EnsureDefaults()
 	return &Index{
 		maxDepth:  o.MaxDepth,
 		all:       roaring.New(),
