@@ -87,6 +87,16 @@ func (in *Instance) Close() {
 	}
 }
 
+// With returns a view of the instance whose helpers report to t (use it
+// inside subtests and fuzz targets, where the starting test's t must not be
+// used).
+func (in *Instance) With(t testing.TB) *Instance {
+	c := *in
+	c.t = t
+	c.closed = true // the copy never closes the server
+	return &c
+}
+
 // Response is a finished HTTP exchange.
 type Response struct {
 	Status int
