@@ -23,6 +23,7 @@ import (
 	"github.com/luma-db/luma/internal/config"
 	"github.com/luma-db/luma/internal/events"
 	"github.com/luma-db/luma/internal/metrics"
+	"github.com/luma-db/luma/internal/sqlstore"
 	"github.com/luma-db/luma/internal/state"
 	"github.com/luma-db/luma/internal/storage"
 )
@@ -34,6 +35,7 @@ type Deps struct {
 	Hub     *events.Hub
 	State   *state.Store
 	Auth    *auth.Store
+	SQL     *sqlstore.Store // nil when SQLite is disabled
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
 	Version string
@@ -92,7 +94,9 @@ func New(d Deps) *Server {
 		s.stateRoutes(),
 		s.streamRoutes(),
 		s.authRoutes(),
+		s.sqlRoutes(),
 	)
+	s.mappers = append(s.mappers, mapSQLError)
 	for i := range s.routes {
 		rt := &s.routes[i]
 		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))

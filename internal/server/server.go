@@ -18,6 +18,7 @@ import (
 	"github.com/luma-db/luma/internal/events"
 	"github.com/luma-db/luma/internal/httpapi"
 	"github.com/luma-db/luma/internal/metrics"
+	"github.com/luma-db/luma/internal/sqlstore"
 	"github.com/luma-db/luma/internal/state"
 	"github.com/luma-db/luma/internal/storage"
 )
@@ -35,6 +36,7 @@ type App struct {
 	Hub     *events.Hub
 	State   *state.Store
 	Auth    *auth.Store
+	SQL     *sqlstore.Store // nil when SQLite is disabled
 	HTTP    *httpapi.Server
 
 	closers []func() error // in reverse order of opening
@@ -90,6 +92,10 @@ func Open(cfg *config.Config, log *slog.Logger) (_ *App, err error) {
 		return nil, err
 	}
 
+	if err := a.openSQL(); err != nil {
+		return nil, err
+	}
+
 	a.Metrics.GaugeFunc("luma_last_offset", "Offset of the last durable event.", func() float64 { return float64(db.LastOffset()) })
 	a.Metrics.GaugeFunc("luma_retention_floor", "Oldest retained event offset.", func() float64 { return float64(db.Floor()) })
 	a.Metrics.GaugeFunc("luma_event_log_bytes", "Bytes of retained event records.", func() float64 { return float64(db.LogBytes()) })
@@ -100,6 +106,7 @@ func Open(cfg *config.Config, log *slog.Logger) (_ *App, err error) {
 	a.HTTP = httpapi.New(httpapi.Deps{
 		Config: cfg, DB: db, Hub: hub, State: a.State, Auth: a.Auth,
 		Metrics: a.Metrics, Logger: log, Version: Version, Started: time.Now(),
+		SQL: a.SQL,
 	})
 	return a, nil
 }
