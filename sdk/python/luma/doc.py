@@ -12,7 +12,18 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["DocAPI"]
 
-Sort = Union[str, Mapping[str, Any], Sequence[Any], None]
+Sort = Union[str, Mapping[str, Any], None]
+
+
+def sort_spec(sort: Sort) -> Optional[Dict[str, Any]]:
+    """``"field"`` / ``"-field"`` (descending) or ``{"field", "order"}``."""
+    if sort is None:
+        return None
+    if isinstance(sort, str):
+        if sort.startswith("-"):
+            return {"field": sort[1:], "order": "desc"}
+        return {"field": sort.lstrip("+"), "order": "asc"}
+    return dict(sort)
 
 
 class DocAPI:
@@ -65,20 +76,24 @@ class DocAPI:
         cursor: Optional[str] = None,
         **options: Any,
     ) -> FindResult:
-        """Documents matching ``filter`` (``None`` or ``{}`` = all).
+        """One page of documents matching ``filter`` (``None`` or ``{}`` =
+        all). ``result.next_cursor`` fetches the next page;
+        ``result["index_used"]`` names the index that answered (``None`` =
+        a scan) and ``result["scanned"]`` how many documents were read.
 
         Args:
             filter: ``{"field": value}`` equality (AND), plus operators
                 (``$eq $ne $in $nin $gt $gte $lt $lte $exists $and $or
                 $not``) and dotted paths where the server supports them.
             limit: page size (the server caps it).
-            sort: a field (``"-field"`` for descending) or the server's
-                sort form.
+            sort: a field to sort by (dotted paths allowed), ``"-field"``
+                for descending, or ``{"field": ..., "order": "asc"|"desc"}``.
+                Without it documents come in id order.
             cursor: the previous page's ``next_cursor``.
         """
         body: Dict[str, Any] = {"filter": dict(filter) if filter is not None else {}, "limit": int(limit)}
         if sort is not None:
-            body["sort"] = sort
+            body["sort"] = sort_spec(sort)
         if cursor is not None:
             body["cursor"] = cursor
         body.update({k: v for k, v in options.items() if v is not None})
@@ -108,6 +123,61 @@ class DocAPI:
     def count(self, collection: str, filter: Optional[Mapping[str, Any]] = None) -> int:
         """How many documents match (pages through them)."""
         return sum(1 for _ in self.find_iter(collection, filter))
+
+    # -- secondary indexes -------------------------------------------------------
+
+    def create_index(self, collection: str, field: str, type: str = "auto") -> Dict[str, Any]:
+        """Declare a secondary index on ``field`` (dotted path) for ``find``;
+        existing documents are indexed in the background (``state`` goes
+        from ``building`` to ``ready``; see :meth:`wait_index`). Admin only.
+
+        Args:
+            type: ``"keyword"``, ``"number"``, ``"bool"`` or ``"auto"``.
+
+        Raises:
+            AlreadyExistsError: the field is already indexed.
+        """
+        r = self._c._request("POST", self._p(collection, "_indexes"), json_body={"field": field, "type": type})
+        return r.json() or {}
+
+    def list_indexes(self, collection: str) -> List[Dict[str, Any]]:
+        """The collection's indexes: ``{field, type, state, progress:
+        {processed, total}, created_at_ms, ready_at_ms}``."""
+        r = self._c._request("GET", self._p(collection, "_indexes"))
+        return list((r.json() or {}).get("indexes", []))
+
+    def drop_index(self, collection: str, field: str) -> bool:
+        """Drop the index on ``field``. Admin only.
+
+        Raises:
+            NotFoundError: no such index.
+        """
+        r = self._c._request("DELETE", self._p(collection, "_indexes", seg(field)))
+        return bool((r.json() or {}).get("dropped", True))
+
+    def wait_index(self, collection: str, field: str, timeout: float = 60.0, poll: float = 0.05) -> Dict[str, Any]:
+        """Wait until the index on ``field`` is ``ready``; returns it.
+
+        Raises:
+            NotFoundError: no such index.
+            TimeoutError: not ready within ``timeout`` seconds.
+        """
+        import time
+
+        from .errors import NotFoundError
+
+        deadline = time.monotonic() + timeout
+        while True:
+            for ix in self.list_indexes(collection):
+                if ix.get("field") == field:
+                    if ix.get("state") == "ready":
+                        return ix
+                    break
+            else:
+                raise NotFoundError("not_found", f"no index on {field!r} in {collection!r}", 404)
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"index on {field!r} not ready after {timeout}s")
+            time.sleep(poll)
 
     def put_many(self, collection: str, docs: Mapping[str, Any]) -> List[Document]:
         """Put several documents (one request each); returns them in order."""

@@ -31,7 +31,8 @@ class EventsAPI:
         ``key_prefix`` / ``collection`` filters.
 
         Returns:
-            the event's offset. Never retried (a retry could publish twice).
+            the event's ``offset`` (and ``raw["ts_ms"]``). Never retried
+            once sent (a retry could publish twice).
         """
         body: Dict[str, Any] = {"type": type, "payload": payload if payload is not None else {}}
         if key is not None:

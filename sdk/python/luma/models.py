@@ -21,6 +21,7 @@ __all__ = [
     "Document",
     "FindResult",
     "ExecResult",
+    "QueryResult",
     "Event",
     "Gap",
     "ApiKey",
@@ -248,15 +249,37 @@ class FindResult(Model):
 
 @dataclass
 class ExecResult(Model):
-    """The answer to ``sql.execute``."""
+    """The answer to ``sql.execute`` / ``sql.batch``."""
 
     rows_affected: int
     raw: Dict[str, Any] = _raw()
 
     @property
     def last_insert_id(self) -> Optional[int]:
+        """The rowid of the last INSERT (``None`` if the server did not say)."""
         v = self.raw.get("last_insert_id")
         return int(v) if v is not None else None
+
+    @property
+    def results(self) -> List[Dict[str, Any]]:
+        """Per-statement ``{rows_affected, last_insert_id}`` of a batch."""
+        r = self.raw.get("results")
+        return list(r) if isinstance(r, list) else []
+
+
+@dataclass
+class QueryResult(Model):
+    """The answer to ``sql.select``: rows and the column names in order."""
+
+    rows: List[Dict[str, Any]]
+    columns: List[str]
+    raw: Dict[str, Any] = _raw()
+
+    def __iter__(self) -> Iterator[Dict[str, Any]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 @dataclass
