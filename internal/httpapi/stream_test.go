@@ -181,10 +181,10 @@ func TestStreamSinceAndLastEventID(t *testing.T) {
 
 func TestStreamFilters(t *testing.T) {
 	in := servertest.Start(t, servertest.Config(t))
-	put(t, in, "user:1", 1)  // 1
-	put(t, in, "order:1", 1) // 2
+	put(t, in, "user:1", 1)                               // 1
+	put(t, in, "order:1", 1)                              // 2
 	in.MustStatus(200, "DELETE", "/v1/state/user:1", nil) // 3
-	put(t, in, "user:2", 1) // 4
+	put(t, in, "user:2", 1)                               // 4
 	tests := []struct{ path, want string }{
 		{"/v1/stream?types=state_deleted", "[3]"},
 		{"/v1/stream?key_prefix=user:", "[1 3 4]"},
