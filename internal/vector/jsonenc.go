@@ -1,0 +1,181 @@
+package vector
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// AppendFloat32 appends f in the shortest form that reads back as the same
+// float32, formatted as encoding/json formats a float32 (exponent form
+// only below 1e-6 or from 1e21). Infinities are clamped to ±MaxFloat32 and
+// NaN is written as 0: JSON has neither.
+func AppendFloat32(b []byte, f float32) []byte {
+	switch {
+	case f != f:
+		return append(b, '0')
+	case math.IsInf(float64(f), 1):
+		f = math.MaxFloat32
+	case math.IsInf(float64(f), -1):
+		f = -math.MaxFloat32
+	}
+	abs := math.Abs(float64(f))
+	format := byte('f')
+	if abs != 0 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, float64(f), format, -1, 32)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// AppendVector appends v as a JSON array of float32 numbers.
+func AppendVector(b []byte, v []float32) []byte {
+	b = append(b, '[')
+	for i, x := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = AppendFloat32(b, x)
+	}
+	return append(b, ']')
+}
+
+// AppendString appends s as a JSON string (as encoding/json writes it,
+// without HTML escaping; invalid UTF-8 becomes U+FFFD).
+func AppendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendMeta appends stored meta JSON, or null.
+func appendMeta(b []byte, meta []byte) []byte {
+	if meta == nil {
+		return append(b, "null"...)
+	}
+	return append(b, meta...)
+}
+
+// vectorEventData is the data of vector_added / vector_upserted /
+// vector_updated: {"collection","id","vector","meta"}.
+func vectorEventData(coll, id string, vec []float32, meta []byte) []byte {
+	b := make([]byte, 0, 64+len(coll)+len(id)+len(meta)+12*len(vec))
+	b = append(b, `{"collection":`...)
+	b = AppendString(b, coll)
+	b = append(b, `,"id":`...)
+	b = AppendString(b, id)
+	b = append(b, `,"vector":`...)
+	b = AppendVector(b, vec)
+	b = append(b, `,"meta":`...)
+	b = appendMeta(b, meta)
+	return append(b, '}')
+}
+
+func deletedEventData(coll, id string) []byte {
+	b := make([]byte, 0, 32+len(coll)+len(id))
+	b = append(b, `{"collection":`...)
+	b = AppendString(b, coll)
+	b = append(b, `,"id":`...)
+	b = AppendString(b, id)
+	return append(b, '}')
+}
+
+// compactJSON validates raw JSON and returns it compacted, nil for null or
+// absent.
+func compactJSON(raw []byte, limit int64, tooLarge error) ([]byte, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	var buf []byte
+	if isCompact(raw) {
+		if !json.Valid(raw) {
+			return nil, ErrInvalidMeta
+		}
+		buf = append([]byte(nil), raw...)
+	} else {
+		var w bytes.Buffer
+		w.Grow(len(raw))
+		if err := json.Compact(&w, raw); err != nil {
+			return nil, ErrInvalidMeta
+		}
+		buf = w.Bytes()
+	}
+	if string(buf) == "null" {
+		return nil, nil
+	}
+	if int64(len(buf)) > limit {
+		return nil, tooLarge
+	}
+	return buf, nil
+}
+
+// isCompact reports whether raw has no white space outside strings.
+func isCompact(raw []byte) bool {
+	inStr, esc := false, false
+	for _, c := range raw {
+		switch {
+		case esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case c == '"':
+			inStr = !inStr
+		case !inStr && (c == ' ' || c == '\n' || c == '\t' || c == '\r'):
+			return false
+		}
+	}
+	return true
+}
