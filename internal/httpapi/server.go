@@ -21,6 +21,7 @@ import (
 
 	"github.com/luma-db/luma/internal/auth"
 	"github.com/luma-db/luma/internal/config"
+	"github.com/luma-db/luma/internal/docstore"
 	"github.com/luma-db/luma/internal/events"
 	"github.com/luma-db/luma/internal/metrics"
 	"github.com/luma-db/luma/internal/sqlstore"
@@ -34,6 +35,7 @@ type Deps struct {
 	DB      *storage.DB
 	Hub     *events.Hub
 	State   *state.Store
+	Docs    *docstore.Store
 	Auth    *auth.Store
 	SQL     *sqlstore.Store // nil when SQLite is disabled
 	Metrics *metrics.Metrics
@@ -88,13 +90,15 @@ func New(d Deps) *Server {
 		d.Started = time.Now()
 	}
 	s := &Server{d: d, log: d.Logger, mux: http.NewServeMux(), closing: make(chan struct{})}
-	s.mappers = []errorMapper{mapCoreError}
+	s.mappers = []errorMapper{mapCoreError, mapDocError}
 	s.routes = slices.Concat(
 		s.systemRoutes(),
 		s.stateRoutes(),
 		s.streamRoutes(),
 		s.authRoutes(),
 		s.sqlRoutes(),
+		s.docRoutes(),
+		s.eventsPublishRoutes(),
 	)
 	s.mappers = append(s.mappers, mapSQLError)
 	for i := range s.routes {

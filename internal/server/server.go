@@ -15,6 +15,7 @@ import (
 
 	"github.com/luma-db/luma/internal/auth"
 	"github.com/luma-db/luma/internal/config"
+	"github.com/luma-db/luma/internal/docstore"
 	"github.com/luma-db/luma/internal/events"
 	"github.com/luma-db/luma/internal/httpapi"
 	"github.com/luma-db/luma/internal/metrics"
@@ -35,6 +36,7 @@ type App struct {
 	DB      *storage.DB
 	Hub     *events.Hub
 	State   *state.Store
+	Docs    *docstore.Store
 	Auth    *auth.Store
 	SQL     *sqlstore.Store // nil when SQLite is disabled
 	HTTP    *httpapi.Server
@@ -87,6 +89,19 @@ func Open(cfg *config.Config, log *slog.Logger) (_ *App, err error) {
 	}
 	a.closers = append(a.closers, func() error { a.State.Close(); return nil })
 
+	a.Docs, err = docstore.New(db, a.State, docstore.Options{
+		Limits: docstore.Limits{
+			MaxCollectionLen: cfg.MaxCollectionLen, MaxIDLen: cfg.MaxIDLen,
+			MaxJSONBytes: int(cfg.MaxJSONBytes), MaxFind: cfg.MaxDocFind,
+		},
+		Metrics: a.Metrics,
+		Logger:  log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, func() error { a.Docs.Close(); return nil })
+
 	a.Auth, err = auth.Open(db, cfg.APIKey)
 	if err != nil {
 		return nil, err
@@ -104,7 +119,7 @@ func Open(cfg *config.Config, log *slog.Logger) (_ *App, err error) {
 	a.Metrics.GaugeFunc("luma_storage_disk_bytes", "Bytes the storage engine uses on disk.", func() float64 { return float64(db.DiskUsage()) })
 
 	a.HTTP = httpapi.New(httpapi.Deps{
-		Config: cfg, DB: db, Hub: hub, State: a.State, Auth: a.Auth,
+		Config: cfg, DB: db, Hub: hub, State: a.State, Docs: a.Docs, Auth: a.Auth,
 		Metrics: a.Metrics, Logger: log, Version: Version, Started: time.Now(),
 		SQL: a.SQL,
 	})
