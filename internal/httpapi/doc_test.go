@@ -392,7 +392,7 @@ func TestDocIndexAdminAccess(t *testing.T) {
 
 // waitIndexReady polls the index list until every index is ready and
 // returns the progress reports seen (the bound is the test timeout).
-func waitIndexReady(t *testing.T, in *servertest.Instance, c string) []string {
+func waitIndexReady(t testing.TB, in *servertest.Instance, c string) []string {
 	t.Helper()
 	var seen []string
 	for {
@@ -653,4 +653,56 @@ type docCheck struct {
 	ID       string          `json:"id"`
 	Revision uint64          `json:"revision"`
 	Doc      json.RawMessage `json:"doc"`
+}
+
+// FuzzDocFindBody: any find body gets a 200 or a JSON 4xx, never writes,
+// respects the limit, and the indexed collection answers exactly like the
+// unindexed copy of the same documents.
+func FuzzDocFindBody(f *testing.F) {
+	in := servertest.Start(f, servertest.Config(f, "--max-json-mb", "0.01"))
+	for _, ix := range []string{`{"field":"n"}`, `{"field":"s","type":"keyword"}`, `{"field":"o.v","type":"number"}`, `{"field":"t"}`, `{"field":"b","type":"bool"}`} {
+		in.MustStatus(200, "POST", "/v1/doc/idx/_indexes", ix)
+	}
+	docs := []string{
+		`{"n":1,"s":"a","o":{"v":1},"t":["a",1],"b":true}`, `{"n":1.5,"s":"b","o":{"v":-2},"t":"a","b":false}`,
+		`{"n":"1","s":"","o":"x","t":[],"b":null}`, `{"n":null,"s":"ab","t":[["a"]],"b":1}`, `{"s":"b\u0000","o":{"v":1e300}}`,
+		`[1,2]`, `"str"`, `{"n":9007199254740993,"t":[true,null,2.5]}`, `{"n":-3,"o":{"v":"1"},"t":{"a":1}}`, `{}`,
+	}
+	for i, d := range docs {
+		in.MustStatus(200, "PUT", fmt.Sprintf("/v1/doc/idx/d%d", i), d)
+		in.MustStatus(200, "PUT", fmt.Sprintf("/v1/doc/raw/d%d", i), d)
+	}
+	waitIndexReady(f, in, "idx")
+	f.Fuzz(func(t *testing.T, body string) {
+		before := in.App.DB.LastOffset()
+		ri := in.With(t).Do("POST", "/v1/doc/idx/find", body)
+		rr := in.With(t).Do("POST", "/v1/doc/raw/find", body)
+		if in.App.DB.LastOffset() != before {
+			t.Fatal("find wrote events")
+		}
+		if ri.Status != rr.Status {
+			t.Fatalf("indexed %d %s, scan %d %s", ri.Status, ri.Body, rr.Status, rr.Body)
+		}
+		switch ri.Status {
+		case 200:
+		case 400, 413, 422:
+			var e struct{ Error, Message string }
+			ri.JSON(t, &e)
+			if e.Error == "" || e.Message == "" {
+				t.Fatalf("error body %s", ri.Body)
+			}
+			return
+		default:
+			t.Fatalf("status %d: %s", ri.Status, ri.Body)
+		}
+		var a, b findResult
+		ri.JSON(t, &a)
+		rr.JSON(t, &b)
+		if fmt.Sprint(a.ids()) != fmt.Sprint(b.ids()) || (a.NextCursor == nil) != (b.NextCursor == nil) {
+			t.Fatalf("body %s: indexed %v (index %v), scan %v", body, a.ids(), a.IndexUsed, b.ids())
+		}
+		if len(a.Documents) > 100 || b.IndexUsed != nil {
+			t.Fatalf("limit or plan broken: %d docs, scan index %v", len(a.Documents), b.IndexUsed)
+		}
+	})
 }

@@ -189,3 +189,63 @@ func wildcardMatch(pattern, s string) bool {
 	}
 	return s == ""
 }
+
+// FuzzPublishEventBody: any publish body gets a 200 that appended exactly
+// one well-formed event (type safe for an SSE line, filter fields equal to
+// data.key / data.collection), or a JSON 4xx that appended nothing.
+func FuzzPublishEventBody(f *testing.F) {
+	in := servertest.Start(f, servertest.Config(f, "--max-json-mb", "0.01"))
+	f.Fuzz(func(t *testing.T, body string) {
+		before := in.App.DB.LastOffset()
+		r := in.With(t).Do("POST", "/v1/events", body)
+		switch r.Status {
+		case 200:
+		case 400, 413, 422:
+			var e struct{ Error, Message string }
+			r.JSON(t, &e)
+			if e.Error == "" || e.Message == "" {
+				t.Fatalf("error body %s", r.Body)
+			}
+			if in.App.DB.LastOffset() != before {
+				t.Fatalf("a %d answer wrote events", r.Status)
+			}
+			return
+		default:
+			t.Fatalf("status %d: %s", r.Status, r.Body)
+		}
+		var res struct{ Offset uint64 }
+		r.JSON(t, &res)
+		if res.Offset != before+1 || in.App.DB.LastOffset() != before+1 {
+			t.Fatalf("offset %d, log %d, before %d", res.Offset, in.App.DB.LastOffset(), before)
+		}
+		evs, err := in.App.DB.ReadEvents(res.Offset, 1)
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("read back: %v %v", evs, err)
+		}
+		ev := evs[0]
+		if ev.Type == "" || len(ev.Type) > 64 || strings.ContainsAny(ev.Type, "\r\n\t ") {
+			t.Fatalf("unsafe type %q", ev.Type)
+		}
+		var env struct {
+			Type string
+			Data struct {
+				Key        *string
+				Collection *string
+				Payload    json.RawMessage
+			}
+		}
+		if err := json.Unmarshal(ev.Envelope, &env); err != nil || env.Type != ev.Type {
+			t.Fatalf("envelope %s: %v", ev.Envelope, err)
+		}
+		if deref(env.Data.Key) != ev.Key || deref(env.Data.Collection) != ev.Collection || env.Data.Payload == nil {
+			t.Fatalf("filter fields %q %q vs data %s", ev.Key, ev.Collection, ev.Envelope)
+		}
+	})
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
