@@ -815,41 +815,6 @@ func (r *run) walkAsc(ivs []interval, curKey []byte, visit func([]byte) (bool, e
 	return nil
 }
 
-// walkDesc visits the entries of the intervals in reverse key order,
-// starting strictly before curKey. The storage engine iterates forward
-// only, so it first collects the keys (no documents are read for that).
-func (r *run) walkDesc(ivs []interval, curKey []byte, visit func([]byte) (bool, error)) error {
-	var keys [][]byte
-	for _, iv := range ivs {
-		end := iv.end
-		if curKey != nil && (end == nil || bytes.Compare(curKey, end) < 0) {
-			end = curKey
-		}
-		if end != nil && bytes.Compare(iv.start, end) >= 0 {
-			continue
-		}
-		err := r.s.db.Scan(iv.start, end, func(k, _ []byte) (bool, error) {
-			if err := r.ctx.Err(); err != nil {
-				return false, err
-			}
-			keys = append(keys, bytes.Clone(k))
-			return true, nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	slices.SortFunc(keys, bytes.Compare)
-	keys = slices.CompactFunc(keys, bytes.Equal)
-	for i := len(keys) - 1; i >= 0; i-- {
-		more, err := visit(keys[i])
-		if err != nil || !more {
-			return err
-		}
-	}
-	return nil
-}
-
 // visitRest visits one document of the rest part of an ordered walk
 // (sort field missing or not a scalar); ids come in ascending order.
 func (r *run) visitRest(id string) (bool, error) {
