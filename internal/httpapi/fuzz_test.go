@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -18,8 +19,16 @@ func checkAnswer(t *testing.T, in *servertest.Instance, before uint64, r *server
 		if m["error"] == nil || m["message"] == nil {
 			t.Fatalf("error body %s", r.Body)
 		}
-		if in.App.DB.LastOffset() != before {
-			t.Fatalf("a %d answer wrote events", r.Status)
+		// The TTL sweeper may delete keys that earlier inputs wrote with a
+		// TTL; anything else after `before` was written by this request.
+		evs, err := in.App.DB.ReadEvents(before+1, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if !strings.Contains(string(e.Envelope), `"reason":"ttl"`) {
+				t.Fatalf("a %d answer wrote event %s", r.Status, e.Envelope)
+			}
 		}
 	default:
 		t.Fatalf("status %d: %s", r.Status, r.Body)
@@ -38,14 +47,11 @@ func FuzzStatePutBody(f *testing.F) {
 	f.Add("", `{"value":1}`)
 	f.Add("a%2Fb", `{"value":true}`)
 	f.Fuzz(func(t *testing.T, key, body string) {
-		if strings.ContainsAny(key, "/?#") || strings.Contains(key, "..") {
-			t.Skip()
-		}
 		before := in.App.DB.LastOffset()
-		r := in.With(t).Do("PUT", "/v1/state/"+key, body)
+		r := in.With(t).Do("PUT", "/v1/state/"+url.PathEscape(key), body)
 		checkAnswer(t, in, before, r)
-		if r.Status == 200 && in.App.DB.LastOffset() != before+1 {
-			t.Fatalf("a successful put appended %d events", in.App.DB.LastOffset()-before)
+		if r.Status == 200 && in.App.DB.LastOffset() <= before {
+			t.Fatal("a successful put appended no event")
 		}
 	})
 }
