@@ -152,6 +152,7 @@ type Index struct {
 	ml        float64 // level multiplier 1/ln(M)
 	stride0   int     // 1 + m0
 	strideU   int     // 1 + m
+	pfLines   int     // cache lines of a vector to prefetch, 1..8
 	pageShift uint
 	pageMask  uint32
 
@@ -202,6 +203,7 @@ func newIndex(cfg Config, capacityHint int) *Index {
 	}
 	ix.stride0 = 1 + ix.m0
 	ix.strideU = 1 + ix.m
+	ix.pfLines = min(8, (4*cfg.Dim+63)/64)
 	ix.pageShift = pageShiftFor(capacityHint, cfg.Dim)
 	ix.pageMask = 1<<ix.pageShift - 1
 	return ix

@@ -194,6 +194,9 @@ func (ix *Index) greedy(pgs *[]*page, q []float32, cur uint32, curD float32, lev
 		block := ix.linkBlock(pgs, cur, level)
 		n := min(int(atomic.LoadUint32(&block[0])), len(block)-1)
 		for i := 1; i <= n; i++ {
+			prefetch(&ix.vecOf(pgs, atomic.LoadUint32(&block[i]))[0], ix.pfLines)
+		}
+		for i := 1; i <= n; i++ {
 			id := atomic.LoadUint32(&block[i])
 			if d := ix.dist(q, ix.vecOf(pgs, id)); d < curD {
 				cur, curD, changed = id, d, true
@@ -222,6 +225,7 @@ func (ix *Index) searchLayer(s *searcher, pgs *[]*page, q []float32, level, ef i
 		for i := 1; i <= n; i++ {
 			if id := atomic.LoadUint32(&block[i]); s.visit(id) {
 				nb = append(nb, id)
+				prefetch(&ix.vecOf(pgs, id)[0], ix.pfLines)
 			}
 		}
 		for _, id := range nb {
