@@ -27,6 +27,8 @@ import (
 	"github.com/luma-db/luma/internal/sqlstore"
 	"github.com/luma-db/luma/internal/state"
 	"github.com/luma-db/luma/internal/storage"
+	"github.com/luma-db/luma/internal/vector"
+	"github.com/luma-db/luma/internal/vector/corpus"
 )
 
 // Deps are the domain services the HTTP layer serves.
@@ -38,6 +40,8 @@ type Deps struct {
 	Docs    *docstore.Store
 	Auth    *auth.Store
 	SQL     *sqlstore.Store // nil when SQLite is disabled
+	Vector  *vector.Store
+	Corpus  *corpus.Store // the /search corpus
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
 	Version string
@@ -99,8 +103,10 @@ func New(d Deps) *Server {
 		s.sqlRoutes(),
 		s.docRoutes(),
 		s.eventsPublishRoutes(),
+		s.vectorRoutes(),
+		s.searchRoutes(),
 	)
-	s.mappers = append(s.mappers, mapSQLError)
+	s.mappers = append(s.mappers, mapSQLError, mapVectorError, mapCorpusError)
 	for i := range s.routes {
 		rt := &s.routes[i]
 		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))

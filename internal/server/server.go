@@ -22,6 +22,9 @@ import (
 	"github.com/luma-db/luma/internal/sqlstore"
 	"github.com/luma-db/luma/internal/state"
 	"github.com/luma-db/luma/internal/storage"
+	"github.com/luma-db/luma/internal/vector"
+	"github.com/luma-db/luma/internal/vector/corpus"
+	"github.com/luma-db/luma/internal/vector/distance"
 )
 
 // Version is the server version, set at build time with
@@ -39,6 +42,8 @@ type App struct {
 	Docs    *docstore.Store
 	Auth    *auth.Store
 	SQL     *sqlstore.Store // nil when SQLite is disabled
+	Vector  *vector.Store
+	Corpus  *corpus.Store
 	HTTP    *httpapi.Server
 
 	closers []func() error // in reverse order of opening
@@ -107,6 +112,18 @@ func Open(cfg *config.Config, log *slog.Logger) (_ *App, err error) {
 		return nil, err
 	}
 
+	if !cfg.SIMDEnabled {
+		_, _ = distance.Force("generic")
+	}
+	a.Vector, err = vector.Open(db, VectorOptions(cfg, a.State, a.Metrics, log))
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Vector.Close)
+	if a.Corpus, err = corpus.Open(db, cfg.MaxBodyBytes, cfg.MaxK); err != nil {
+		return nil, err
+	}
+
 	if err := a.openSQL(); err != nil {
 		return nil, err
 	}
@@ -121,9 +138,36 @@ func Open(cfg *config.Config, log *slog.Logger) (_ *App, err error) {
 	a.HTTP = httpapi.New(httpapi.Deps{
 		Config: cfg, DB: db, Hub: hub, State: a.State, Docs: a.Docs, Auth: a.Auth,
 		Metrics: a.Metrics, Logger: log, Version: Version, Started: time.Now(),
-		SQL: a.SQL,
+		SQL: a.SQL, Vector: a.Vector, Corpus: a.Corpus,
 	})
 	return a, nil
+}
+
+// VectorOptions are the vector store's options for cfg (the server and the
+// offline vacuum command open it alike).
+func VectorOptions(cfg *config.Config, st *state.Store, m *metrics.Metrics, log *slog.Logger) vector.Options {
+	o := vector.Options{
+		Limits: vector.Limits{
+			MaxCollectionLen: cfg.MaxCollectionLen, MaxIDLen: cfg.MaxIDLen, MaxVectorDim: cfg.MaxVectorDim,
+			MaxJSONBytes: cfg.MaxJSONBytes, MaxK: cfg.MaxK, MaxBatch: cfg.MaxVectorBatch,
+		},
+		Defaults: vector.IndexSettings{
+			Kind: vector.IndexKind(cfg.IndexKind), M: cfg.HNSWM,
+			EfConstruction: cfg.HNSWEfConstruction, EfSearch: cfg.HNSWEfSearch,
+		},
+		SegmentSize:              cfg.SegmentSize,
+		SearchThreads:            cfg.SearchThreads,
+		ParallelProbe:            cfg.ParallelProbe,
+		ParallelProbeMinSegments: cfg.ParallelProbeMinSegments,
+		TombstoneRatio:           cfg.CompactionTombstoneRatio,
+		State:                    st,
+		Metrics:                  m,
+		Logger:                   log,
+	}
+	if !cfg.InMemory {
+		o.DataDir = filepath.Join(cfg.DataDir, "vectors")
+	}
+	return o
 }
 
 // Handler is the root HTTP handler.

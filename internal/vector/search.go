@@ -495,8 +495,54 @@ func (c *Collection) search(ctx context.Context, q []float32, req SearchRequest,
 		res := c.searchGrouped(q, req, ef, m, st)
 		return res, st.path(), nil
 	}
-	cands := c.topK(q, req.K, ef, m, st)
+	cands := c.rescore(q, c.topK(q, req.K, ef, m, st))
 	return SearchResult{Hits: c.hits(cands, req)}, st.path(), nil
+}
+
+// exactScore re-scores a final candidate in float64: the cosine of the
+// unit vectors (so identical vectors score exactly 1), or the negated
+// Euclidean distance.
+func (c *Collection) exactScore(q []float32, x cand) float32 {
+	v := x.sg.vec(x.local)
+	if v == nil {
+		return x.score
+	}
+	if c.cfg.Metric == L2 {
+		var d float64
+		for i := range q {
+			e := float64(q[i]) - float64(v[i])
+			d += e * e
+		}
+		return float32(-math.Sqrt(d))
+	}
+	var dot, nq, nv float64
+	for i := range q {
+		dot += float64(q[i]) * float64(v[i])
+		nq += float64(q[i]) * float64(q[i])
+		nv += float64(v[i]) * float64(v[i])
+	}
+	if nq == 0 || nv == 0 {
+		return 0
+	}
+	return float32(max(-1, min(1, dot/(math.Sqrt(nq)*math.Sqrt(nv)))))
+}
+
+// rescore replaces the scores of final candidates by exact ones and
+// re-sorts them.
+func (c *Collection) rescore(q []float32, cands []cand) []cand {
+	for i := range cands {
+		cands[i].score = c.exactScore(q, cands[i])
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int {
+		if better(a, b) {
+			return -1
+		}
+		if better(b, a) {
+			return 1
+		}
+		return 0
+	})
+	return cands
 }
 
 // hits turns candidates into results.
@@ -580,7 +626,7 @@ func (c *Collection) searchGrouped(q []float32, req SearchRequest, ef int, m *ro
 		if len(cands) > gl {
 			cands = cands[:gl]
 		}
-		hits := c.hits(cands, req)
+		hits := c.hits(c.rescore(q, slices.Clone(cands)), req)
 		val, _ := json.Marshal(g.value)
 		out.Groups = append(out.Groups, Group{Value: val, Count: max(count, int64(len(hits))), Hits: hits})
 		out.Hits = append(out.Hits, hits...)

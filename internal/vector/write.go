@@ -25,6 +25,10 @@ type Item struct {
 	ID     string
 	Vector []float32
 	Meta   json.RawMessage
+	// Invalid, when set, is an error found while decoding the item (a bad
+	// base64 vector, say): UpsertBatch reports it as the item's result,
+	// after the id check, and skips the item.
+	Invalid error
 }
 
 // ItemResult is the outcome of one batch item: Err is nil when applied.
@@ -149,6 +153,9 @@ func (s *Store) UpsertBatch(ctx context.Context, coll string, items []Item) ([]I
 	for i, it := range items {
 		out[i].ID = it.ID
 		meta, err := s.checkItem(it.ID, len(it.Vector), it.Meta)
+		if it.Invalid != nil && !errors.Is(err, ErrIDTooLong) {
+			err = it.Invalid
+		}
 		if err == nil {
 			preps[i], err = c.prepare(it.ID, it.Vector, meta)
 		}
