@@ -28,19 +28,21 @@ func NewHub(head uint64) *Hub {
 	return h
 }
 
-// Subscription receives live events on C in offset order, possibly with
-// holes where its buffer overflowed.
+// Subscription receives live events on C, one commit group per receive,
+// in offset order, possibly with holes where its buffer overflowed. The
+// slices are shared by every subscriber and must not be modified.
 type Subscription struct {
-	C   chan *Event
+	C   chan []*Event
 	hub *Hub
 }
 
-// Subscribe registers a live subscriber with a buffer of size buf (at least 1).
+// Subscribe registers a live subscriber whose buffer holds buf commit
+// groups (at least 1).
 func (h *Hub) Subscribe(buf int) *Subscription {
 	if buf < 1 {
 		buf = 1
 	}
-	s := &Subscription{C: make(chan *Event, buf), hub: h}
+	s := &Subscription{C: make(chan []*Event, buf), hub: h}
 	h.mu.Lock()
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
@@ -54,8 +56,10 @@ func (s *Subscription) Close() {
 	s.hub.mu.Unlock()
 }
 
-// Publish hands events, already durable and in offset order, to every
-// subscriber, then advances the head. Only the committer calls it.
+// Publish hands one commit group's events, already durable and in offset
+// order, to every subscriber (one channel send each, so the cost does not
+// grow with the group size), and advances the head. Only the committer
+// calls it.
 func (h *Hub) Publish(evs []*Event) {
 	if len(evs) == 0 {
 		return
@@ -66,12 +70,10 @@ func (h *Hub) Publish(evs []*Event) {
 	h.mu.RLock()
 	h.head.Store(evs[len(evs)-1].Offset)
 	for s := range h.subs {
-		for _, e := range evs {
-			select {
-			case s.C <- e:
-			default:
-				h.dropped.Add(1)
-			}
+		select {
+		case s.C <- evs:
+		default:
+			h.dropped.Add(uint64(len(evs)))
 		}
 	}
 	h.mu.RUnlock()

@@ -87,7 +87,7 @@ type StreamOptions struct {
 	// simply starts at the oldest retained event.
 	Explicit bool
 	Filter   Filter
-	// Buffer is the live channel size (default 1024).
+	// Buffer is the live channel size in commit groups (default 1024).
 	Buffer int
 	// PageSize is how many events a catch-up read fetches (default 512).
 	PageSize int
@@ -112,6 +112,7 @@ type Stream struct {
 	catchUp  bool
 	page     int
 	pending  []*Event
+	live     []*Event // rest of the last group received from the hub
 }
 
 // NewStream starts a stream. Close it when done.
@@ -166,6 +167,26 @@ func (s *Stream) Next(ctx context.Context, wait time.Duration) (Item, error) {
 			}
 			continue
 		}
+		for len(s.live) > 0 && !s.catchUp {
+			e := s.live[0]
+			s.live = s.live[1:]
+			switch {
+			case e.Offset < s.next:
+				// Already delivered from the log.
+			case e.Offset > s.next:
+				// Our buffer overflowed: the missing events are in the log.
+				s.catchUp = true
+				s.live = nil
+			default:
+				s.next = e.Offset + 1
+				if s.filter.Match(e) {
+					return Item{Event: e}, nil
+				}
+			}
+		}
+		if s.catchUp {
+			continue
+		}
 		if timer == nil {
 			timer = time.NewTimer(wait)
 		}
@@ -174,19 +195,7 @@ func (s *Stream) Next(ctx context.Context, wait time.Duration) (Item, error) {
 			return Item{}, ctx.Err()
 		case <-timer.C:
 			return Item{}, nil
-		case e := <-s.sub.C:
-			switch {
-			case e.Offset < s.next:
-				// Already delivered from the log.
-			case e.Offset > s.next:
-				// Our buffer overflowed: the missing events are in the log.
-				s.catchUp = true
-			default:
-				s.next = e.Offset + 1
-				if s.filter.Match(e) {
-					return Item{Event: e}, nil
-				}
-			}
+		case s.live = <-s.sub.C:
 		}
 	}
 }
