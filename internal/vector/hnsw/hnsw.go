@@ -312,7 +312,7 @@ func (ix *Index) grow(id uint32) []*page {
 func (ix *Index) newPage() *page {
 	rows := 1 << ix.pageShift
 	return &page{
-		vecs:   make([]float32, rows*ix.dim),
+		vecs:   distance.Make(rows * ix.dim),
 		links0: make([]uint32, rows*ix.stride0),
 		upper:  make([][]uint32, rows),
 		state:  make([]uint32, rows),

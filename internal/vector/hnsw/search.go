@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sync/atomic"
+
+	"github.com/luma-db/luma/internal/vector/distance"
 )
 
 // item is a node with its distance to the current query.
@@ -21,18 +23,19 @@ type searcher struct {
 	visited []uint16
 	gen     uint16
 
-	cand []item   // min-heap on d
-	res  []item   // max-heap on d
-	nbuf []uint32 // unvisited neighbours of the node being expanded
-	w    []item   // sorted drain of res
-	sel  []item   // heuristic selection output
-	tmp  []item   // reverse-link pruning candidates
+	cand []item    // min-heap on d
+	res  []item    // max-heap on d
+	nbuf []uint32  // unvisited neighbours of the node being expanded
+	w    []item    // sorted drain of res
+	sel  []item    // heuristic selection output
+	tmp  []item    // reverse-link pruning candidates
+	q    []float32 // the query, copied to a cache-line-aligned buffer
 }
 
 func (ix *Index) getSearcher(nodes int) *searcher {
 	s, _ := ix.searchers.Get().(*searcher)
 	if s == nil {
-		s = &searcher{nbuf: make([]uint32, 0, ix.m0)}
+		s = &searcher{nbuf: make([]uint32, 0, ix.m0), q: distance.Make(ix.dim)}
 	}
 	if len(s.visited) < nodes {
 		s.visited = make([]uint16, nodes)
@@ -289,13 +292,15 @@ func (ix *Index) Search(q []float32, k, ef int, allow func(uint32) bool) ([]Resu
 		return nil, nil
 	}
 	pgs := *ix.pages.Load()
+	s := ix.getSearcher(len(pgs) << ix.pageShift)
+	// The kernels align their second operand (the row); an aligned query
+	// then makes every load of both operands a single cache line.
+	q = s.q[:copy(s.q, q)]
 	cur := epID
 	curD := ix.dist(q, ix.vecOf(&pgs, cur))
 	for l := epLevel; l > 0; l-- {
 		cur, curD = ix.greedy(&pgs, q, cur, curD, l)
 	}
-
-	s := ix.getSearcher(len(pgs) << ix.pageShift)
 	s.visit(cur)
 	s.cand = pushMin(s.cand, item{curD, cur})
 	if allow == nil || allow(cur) {
