@@ -171,7 +171,7 @@ func (ix *Index) lookup(id uint32) (*page, int) {
 
 func (ix *Index) newPage() *page {
 	rows := 1 << ix.pageShift
-	return &page{vecs: make([]float32, rows*ix.dim), state: make([]uint32, rows)}
+	return &page{vecs: distance.Make(rows * ix.dim), state: make([]uint32, rows)}
 }
 
 // grow makes sure the arena has a page for id and returns the directory.
