@@ -53,7 +53,8 @@ type Options struct {
 	// MemTableBytes is Pebble's memtable size (default 64 MiB).
 	MemTableBytes uint64
 	// MaxGroupRequests and MaxGroupBytes bound one commit group
-	// (defaults 4096 and 32 MiB).
+	// (defaults 4096 and 16 MiB: below half the memtable, where Pebble
+	// would turn the batch into a flushable batch of its own).
 	MaxGroupRequests int
 	MaxGroupBytes    int
 	// Retention bounds the event log; zero fields mean unbounded.
@@ -86,7 +87,7 @@ func (o *Options) EnsureDefaults() {
 		o.MaxGroupRequests = 4096
 	}
 	if o.MaxGroupBytes <= 0 {
-		o.MaxGroupBytes = 32 << 20
+		o.MaxGroupBytes = 16 << 20
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
