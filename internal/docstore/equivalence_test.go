@@ -341,6 +341,19 @@ func equivalenceRound(t *testing.T, seed uint64, queries int) {
 		if q%50 == 49 {
 			write(20)
 		}
+		if q == queries/2 {
+			// Drop and re-create indexes over live footprints.
+			for _, f := range []string{"n", "tags"} {
+				if err := e.ds.DropIndex(ctx, "auto", f); err != nil {
+					t.Fatal(err)
+				}
+				write(10)
+				if _, err := e.ds.CreateIndex(ctx, "auto", f, TypeAuto); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitReady(t, e.ds, "auto")
+		}
 		fv := randFilter(r, 0)
 		filt, _ := json.Marshal(fv)
 		if fv == nil && r.IntN(2) == 0 {

@@ -294,8 +294,8 @@ func decodeDoc(b []byte) (any, error) {
 
 // replaceEntries makes the index entries of c/id exactly entries (suffixes
 // as computeEntries returns them; nil removes them all): it deletes what the
-// document's footprint lists and is not wanted any more, writes what is new,
-// and stores the new footprint.
+// document's footprint lists and is not wanted any more, writes the wanted
+// ones, and stores the new footprint.
 func replaceEntries(tx *storage.Tx, c, id string, entries [][]byte) error {
 	fk := footprintKey(c, id)
 	var old [][]byte
@@ -314,17 +314,16 @@ func replaceEntries(tx *storage.Tx, c, id string, entries [][]byte) error {
 	for _, e := range entries {
 		want[string(e)] = struct{}{}
 	}
-	had := make(map[string]struct{}, len(old))
 	for _, e := range old {
-		had[string(e)] = struct{}{}
 		if _, keep := want[string(e)]; !keep {
 			tx.Delete(entryKey(cp, e, id))
 		}
 	}
+	// Every wanted entry is written, even one the footprint lists: the
+	// footprint may predate a drop that range-deleted it (regression:
+	// TestDropDuringBuild lost the entries of a re-created index).
 	for _, e := range entries {
-		if _, ok := had[string(e)]; !ok {
-			tx.Set(entryKey(cp, e, id), nil)
-		}
+		tx.Set(entryKey(cp, e, id), nil)
 	}
 	switch {
 	case len(entries) == 0:
