@@ -146,6 +146,11 @@ func (s *Store) Find(ctx context.Context, c string, q Query) (Result, error) {
 		s: s, ctx: ctx, c: c, f: f, sort: q.Sort, limit: limit,
 		cur: cur, hasCur: hasCur, prefix: docKeyPrefix(c),
 	}
+	sortField := ""
+	if q.Sort != nil {
+		sortField = q.Sort.Field
+	}
+	r.proj = filterProjection(f, sortField)
 	pl := choosePlan(c, f, q.Sort, defs)
 	switch pl.kind {
 	case planOrdered:
@@ -489,7 +494,8 @@ type run struct {
 	limit  int
 	cur    position
 	hasCur bool
-	prefix string // state-key prefix of the collection's documents
+	prefix string     // state-key prefix of the collection's documents
+	proj   projection // the top-level keys the filter and the sort read
 
 	out     []hit // in result order, up to limit+1
 	top     *hitHeap
@@ -530,7 +536,7 @@ func (r *run) decode(d Doc) (any, error) {
 	if r.f.MatchesAll() && r.sort == nil {
 		return nil, nil
 	}
-	v, err := decodeDoc(d.Doc)
+	v, err := decodeProjected(d.Doc, r.proj)
 	if err != nil {
 		return nil, fmt.Errorf("docstore: stored document %s/%s: %w", r.c, d.ID, storage.ErrCorrupt)
 	}

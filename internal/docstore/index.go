@@ -538,9 +538,10 @@ func (s *Store) buildBatch1(ctx context.Context, c string, d indexDef, p progres
 		return false, 0, err
 	}
 	docs := make([]buildDoc, 0, len(items))
+	proj := defsProjection(defs)
 	for _, it := range items {
 		bd := buildDoc{id: it.Key[len(prefix):], rev: it.Revision, value: it.Value}
-		if v, err := decodeDoc(it.Value); err == nil {
+		if v, err := decodeProjected(it.Value, proj); err == nil {
 			bd.entries = computeEntries(defs, v)
 		} else {
 			// A value written through /v1/state that is not JSON cannot

@@ -215,10 +215,10 @@ func (s *Store) Put(ctx context.Context, c, id string, raw []byte, ifRevision *u
 	if err != nil {
 		return Doc{}, err
 	}
-	var parsed any
 	var entries [][]byte
 	if len(pre) > 0 {
-		if parsed, err = decodeDoc(val); err != nil {
+		parsed, err := decodeProjected(val, defsProjection(pre))
+		if err != nil {
 			return Doc{}, err
 		}
 		entries = computeEntries(pre, parsed)
@@ -231,10 +231,9 @@ func (s *Store) Put(ctx context.Context, c, id string, raw []byte, ifRevision *u
 			return err
 		}
 		if !sameShape(defs, pre) {
-			if parsed == nil {
-				if parsed, err = decodeDoc(val); err != nil {
-					return err
-				}
+			parsed, err := decodeProjected(val, defsProjection(defs))
+			if err != nil {
+				return err
 			}
 			entries = computeEntries(defs, parsed)
 		}
