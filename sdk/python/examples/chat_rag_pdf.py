@@ -50,8 +50,9 @@ def retrieve(db: luma.Client, embedder: Embedder, collection: str, question: str
 def context_blocks(res: luma.SearchResult, max_chars: int) -> List[Dict[str, Any]]:
     blocks: List[Dict[str, Any]] = []
     used = 0
-    for doc, hits in (res.groups or {}).items():
-        for h in hits:
+    for g in res.groups or []:
+        doc = g.group
+        for h in g.hits:
             meta = h.meta or {}
             text = str(meta.get("text") or "")
             if used + len(text) > max_chars and blocks:

@@ -207,6 +207,15 @@ class Transport:
     def closed(self) -> bool:
         return self._closed
 
+    def __del__(self) -> None:
+        # A client dropped without close(): release its idle sockets now
+        # rather than at garbage collection of each connection.
+        try:
+            for c in list(self._idle):
+                c.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
     # -- requests ------------------------------------------------------
 
     def url(self, path: str, params: Optional[Mapping[str, ParamValue]] = None) -> str:

@@ -44,7 +44,11 @@ class Client:
         batch_size: largest vector batch per request (the server's
             ``MAX_VECTOR_BATCH``, 256 by default).
         max_k: the server's ``MAX_K`` (256 by default), used when the SDK
-            over-fetches for grouped search.
+            over-fetches to group hits for a server that cannot.
+        vector_b64: send vectors as ``vector_b64`` (base64 of little-endian
+            float32: smaller bodies, much faster to encode and decode)
+            instead of JSON number arrays. Luma extension: leave it off for
+            the original server.
         pool_size: idle keep-alive connections kept.
         headers: extra headers on every request.
 
@@ -65,6 +69,7 @@ class Client:
         backoff_max: float = 5.0,
         batch_size: int = 256,
         max_k: int = 256,
+        vector_b64: bool = False,
         pool_size: int = 10,
         headers: Optional[Mapping[str, str]] = None,
         ssl_context: Optional[ssl.SSLContext] = None,
@@ -87,6 +92,7 @@ class Client:
         )
         self.batch_size = int(batch_size)
         self.max_k = int(max_k)
+        self.vector_b64 = bool(vector_b64)
         self.state = StateAPI(self)
         self.vector = VectorAPI(self)
         self.doc = DocAPI(self)

@@ -16,6 +16,7 @@ __all__ = [
     "Collection",
     "SearchHit",
     "SearchResult",
+    "SearchGroup",
     "VectorRecord",
     "BatchResult",
     "Document",
@@ -156,13 +157,29 @@ class SearchHit(Model):
 
 
 @dataclass
+class SearchGroup(Model):
+    """One group of a grouped search: the meta field's ``group`` value
+    (``None`` for points without it), ``count`` matching points, and its
+    best ``hits``."""
+
+    group: Any
+    count: int
+    hits: List[SearchHit]
+    raw: Dict[str, Any] = _raw()
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "SearchGroup":
+        return cls(d.get("group"), int(d.get("count") or 0), [SearchHit.from_dict(h) for h in d.get("hits", [])], d)
+
+
+@dataclass
 class SearchResult(Model):
-    """The answer to ``vector.search``: ``hits`` best first; ``groups`` when
-    the search was grouped (``group_by``): ``{group value: [hits]}`` in rank
-    order."""
+    """The answer to ``vector.search``: ``hits`` best first; with
+    ``group_by``, ``groups`` in rank order (``hits`` then lists the groups'
+    hits in group order)."""
 
     hits: List[SearchHit]
-    groups: Optional[Dict[str, List[SearchHit]]] = None
+    groups: Optional[List[SearchGroup]] = None
     raw: Dict[str, Any] = _raw()
 
     def __iter__(self) -> Iterator[SearchHit]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import array
+import base64
+import sys
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._transport import seg
-from .models import BatchResult, Collection, SearchHit, SearchResult, VectorRecord
+from .models import BatchResult, Collection, SearchGroup, SearchHit, SearchResult, VectorRecord
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Client
@@ -31,6 +34,14 @@ def as_vector(v: Any) -> List[float]:
         if isinstance(out, list):
             return out
     return [float(x) for x in v]
+
+
+def b64_vector(v: Any) -> str:
+    """A vector as ``vector_b64``: standard base64 of little-endian float32."""
+    a = array.array("f", as_vector(v))
+    if sys.byteorder == "big":  # pragma: no cover - no big-endian CI
+        a.byteswap()
+    return base64.b64encode(a.tobytes()).decode("ascii")
 
 
 def as_item(item: VectorItem) -> Dict[str, Any]:
@@ -72,6 +83,13 @@ class VectorAPI:
 
     def _p(self, collection: str, *rest: str) -> str:
         return "/v1/vector/" + seg(collection) + "".join("/" + r for r in rest)
+
+    def _wire(self, item: Dict[str, Any]) -> Dict[str, Any]:
+        """Send the vector as ``vector_b64`` when the client asks for it."""
+        if self._c.vector_b64 and "vector" in item:
+            item = dict(item)
+            item["vector_b64"] = b64_vector(item.pop("vector"))
+        return item
 
     # -- collections ------------------------------------------------------
 
@@ -116,9 +134,9 @@ class VectorAPI:
                 supports it). Scores are similarities: higher is better.
             exist_ok: return the existing collection instead of raising
                 :class:`AlreadyExistsError` (its dim is not checked).
-            **settings: index settings sent as they are (e.g.
-                ``index="hnsw"``, ``m=16``, ``ef_construction=200``; see
-                docs/API.md for what the server accepts).
+            **settings: index settings: ``index`` (``"hnsw"`` or
+                ``"flat"``), ``m``, ``ef_construction``, ``ef_search``
+                (HNSW); other keys are sent as they are.
 
         Raises:
             AlreadyExistsError: the collection exists (and not ``exist_ok``).
@@ -157,13 +175,13 @@ class VectorAPI:
             DimMismatchError: wrong length.
             NotFoundError: no such collection.
         """
-        body = as_item({"id": id, "vector": vector, "meta": meta})
+        body = self._wire(as_item({"id": id, "vector": vector, "meta": meta}))
         self._c._request("POST", self._p(collection, "add"), json_body=body)
         return True
 
     def upsert(self, collection: str, id: str, vector: Sequence[float], meta: Any = None) -> bool:
         """Insert or replace a vector (and its meta)."""
-        body = as_item({"id": id, "vector": vector, "meta": meta})
+        body = self._wire(as_item({"id": id, "vector": vector, "meta": meta}))
         self._c._request("POST", self._p(collection, "upsert"), json_body=body, idempotent=True)
         return True
 
@@ -179,7 +197,7 @@ class VectorAPI:
             body["vector"] = as_vector(vector)
         if meta is not None:
             body["meta"] = meta
-        self._c._request("POST", self._p(collection, "update"), json_body=body, idempotent=True)
+        self._c._request("POST", self._p(collection, "update"), json_body=self._wire(body), idempotent=True)
         return True
 
     def delete(self, collection: str, id: str) -> bool:
@@ -223,7 +241,7 @@ class VectorAPI:
         Args:
             on_progress: ``on_progress(done, total)`` after each request.
         """
-        prepared = [as_item(it) for it in items]
+        prepared = [self._wire(as_item(it)) for it in items]
         return self._batched(collection, "upsert_batch", "items", prepared, batch_size, on_progress)
 
     def delete_batch(
@@ -272,6 +290,7 @@ class VectorAPI:
         filters: Optional[Mapping[str, Any]] = None,
         include_meta: bool = True,
         include_vector: bool = False,
+        ef: Optional[int] = None,
         group_by: Optional[str] = None,
         group_limit: int = 1,
         **options: Any,
@@ -280,31 +299,45 @@ class VectorAPI:
 
         Args:
             filters: metadata filter: ``{"field": value}`` equality (AND),
-                plus operators (``$in``, ``$gt``, ``$and``...) where the
-                server supports them.
+                operators ``$eq $ne $in $nin $gt $gte $lt $lte $exists
+                $and $or $not`` and dotted paths (docs/FILTERS.md).
             include_meta: return each hit's meta (the server's default is
                 not to; the SDK's is to).
             include_vector: return each hit's vector.
-            group_by: a meta field (dotted path allowed): return the best
-                ``k`` *groups* (e.g. documents), each with its best
-                ``group_limit`` hits, ranked by their best hit. The SDK
-                over-fetches and groups the hits itself; ``result.hits``
-                is the flattened list and ``result.groups`` the mapping.
-            **options: extra search settings sent as they are (e.g. ``ef``).
+            ef: HNSW search breadth for this query (recall vs latency).
+            group_by: a meta field (dotted path allowed): ``k`` is then the
+                number of groups (e.g. documents), each with its best
+                ``group_limit`` hits, ranked by their best hit;
+                ``result.groups`` lists them and ``result.hits`` has their
+                hits in group order. Against a server that does not group,
+                the SDK over-fetches and groups the hits itself.
+            **options: extra search settings sent as they are.
         """
-        if group_by:
-            return self._grouped(collection, vector, k, filters, include_vector, group_by, group_limit, options)
-        body: Dict[str, Any] = {"vector": as_vector(vector), "k": int(k), "include_meta": bool(include_meta)}
+        body: Dict[str, Any] = {"k": int(k), "include_meta": bool(include_meta)}
+        if self._c.vector_b64:
+            body["vector_b64"] = b64_vector(vector)
+        else:
+            body["vector"] = as_vector(vector)
         if include_vector:
             body["include_vector"] = True
         if filters is not None:
             body["filters"] = filters
+        if ef is not None:
+            body["ef"] = int(ef)
+        if group_by:
+            body["group_by"] = group_by
+            body["group_limit"] = max(1, int(group_limit))
         body.update({k2: v for k2, v in options.items() if v is not None})
         r = self._c._request("POST", self._p(collection, "search"), json_body=body, idempotent=True)
         data = r.json() or {}
-        return SearchResult([SearchHit.from_dict(h) for h in data.get("hits", [])], None, data)
+        hits = [SearchHit.from_dict(h) for h in data.get("hits", [])]
+        if not group_by:
+            return SearchResult(hits, None, data)
+        if isinstance(data.get("groups"), list):
+            return SearchResult(hits, [SearchGroup.from_dict(g) for g in data["groups"]], data)
+        return self._group_locally(collection, vector, k, filters, include_vector, group_by, group_limit, ef, options)
 
-    def _grouped(
+    def _group_locally(
         self,
         collection: str,
         vector: Sequence[float],
@@ -313,21 +346,34 @@ class VectorAPI:
         include_vector: bool,
         group_by: str,
         group_limit: int,
+        ef: Optional[int],
         options: Mapping[str, Any],
     ) -> SearchResult:
+        """Grouping for servers without ``group_by`` (the original): fetch
+        up to ``max_k`` hits and group them here."""
         group_limit = max(1, int(group_limit))
         fetch = min(self._c.max_k, max(k * group_limit * 4, 32))
-        res = self.search(collection, vector, fetch, filters=filters, include_meta=True, include_vector=include_vector, **options)
-        groups: Dict[str, List[SearchHit]] = {}
+        res = self.search(collection, vector, fetch, filters=filters, include_meta=True, include_vector=include_vector, ef=ef, **options)
+        groups: Dict[str, SearchGroup] = {}
         for h in res.hits:  # best first, so groups come out in rank order
-            g = _path_get(h.meta, group_by)
-            key = h.id if g is None else (g if isinstance(g, str) else repr(g))
-            bucket = groups.get(key)
-            if bucket is None:
+            value = _path_get(h.meta, group_by)
+            key = repr(value)
+            g = groups.get(key)
+            if g is None:
                 if len(groups) >= k:
                     continue
-                bucket = groups[key] = []
-            if len(bucket) < group_limit:
-                bucket.append(h)
-        flat = [h for hits in groups.values() for h in hits]
-        return SearchResult(flat, groups, res.raw)
+                g = groups[key] = SearchGroup(value, 0, [], {})
+            g.count += 1
+            if len(g.hits) < group_limit:
+                g.hits.append(h)
+        ordered = list(groups.values())
+        return SearchResult([h for g in ordered for h in g.hits], ordered, res.raw)
+
+    # -- maintenance -----------------------------------------------------------
+
+    def vacuum(self, collection: str) -> Dict[str, Any]:
+        """Rebuild the collection's segments without tombstones (admin):
+        ``{collection, segments_before, segments_after, rebuilt,
+        tombstones_removed, live_count, duration_ms}``."""
+        r = self._c._request("POST", self._p(collection, "vacuum"), json_body={})
+        return r.json() or {}
