@@ -261,6 +261,7 @@ func run(o options) error {
 	debug.FreeOSMemory()
 	rss0 := rssBytes()
 	stopProfile := startProfile(o.buildProfile)
+	cpu0 := cpuSeconds()
 	t0 := time.Now()
 	var ix index
 	switch o.kind {
@@ -305,6 +306,7 @@ func run(o options) error {
 	}
 	wg.Wait()
 	buildS := time.Since(t0).Seconds()
+	buildCPU := cpuSeconds() - cpu0
 	stopProfile()
 	if e, ok := addErr.Load().(error); ok {
 		return e
@@ -312,7 +314,7 @@ func run(o options) error {
 	rssDelta := float64(rssBytes()-rss0) / (1 << 20)
 	res.Build = map[string]any{
 		"seconds": buildS, "vectors_per_s": float64(ds.n) / buildS, "rss_delta_mib": rssDelta,
-		"n": ds.n, "index_mib": float64(ix.MemoryBytes()) / (1 << 20),
+		"n": ds.n, "index_mib": float64(ix.MemoryBytes()) / (1 << 20), "cpu_seconds": buildCPU,
 	}
 	var ckpt bytes.Buffer
 	if _, err := ix.WriteTo(&ckpt); err != nil {
