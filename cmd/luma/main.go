@@ -1,6 +1,8 @@
 // Command luma runs the Luma server and its maintenance commands.
 //
 //	luma [serve] [flags]   run the server (the default)
+//	luma vacuum --collection NAME [--data-dir DIR]
+//	                       rebuild a vector collection without tombstones, offline
 //	luma version           print the version
 //
 // See docs/CONFIG.md or `luma --help` for the flags and variables.
@@ -8,6 +10,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,11 +18,15 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/luma-db/luma/internal/config"
 	"github.com/luma-db/luma/internal/server"
+	"github.com/luma-db/luma/internal/storage"
+	"github.com/luma-db/luma/internal/vector"
 )
 
 func main() {
@@ -37,11 +44,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintf(stdout, "luma %s\n", server.Version)
 		return 0
+	case "vacuum":
+		return vacuum(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, config.Usage())
 		return 0
 	default:
-		fmt.Fprintf(stderr, "luma: unknown command %q (commands: serve, version, help)\n", cmd)
+		fmt.Fprintf(stderr, "luma: unknown command %q (commands: serve, vacuum, version, help)\n", cmd)
 		return 2
 	}
 }
@@ -110,5 +119,68 @@ func serve(args []string, stderr io.Writer) int {
 		log.Error("server stopped", "err", serveErr)
 		return 1
 	}
+	return 0
+}
+
+// vacuum rebuilds one vector collection's segments without tombstones while
+// the server is stopped: luma vacuum --collection NAME [--data-dir DIR]
+// (other flags and variables as for serve). It prints the result as JSON.
+func vacuum(args []string, stdout, stderr io.Writer) int {
+	coll := ""
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--collection" || a == "-collection":
+			if i+1 == len(args) {
+				fmt.Fprintln(stderr, "luma vacuum: --collection needs a collection name")
+				return 2
+			}
+			coll, i = args[i+1], i+1
+		case strings.HasPrefix(a, "--collection="):
+			coll = strings.TrimPrefix(a, "--collection=")
+		default:
+			rest = append(rest, a)
+		}
+	}
+	if coll == "" {
+		fmt.Fprintln(stderr, "usage: luma vacuum --collection NAME [--data-dir DIR]")
+		return 2
+	}
+	cfg, code := loadConfig(rest, stderr)
+	if cfg == nil {
+		return code
+	}
+	if cfg.InMemory {
+		fmt.Fprintln(stderr, "luma vacuum: needs a data directory (--data-dir), not --memory")
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	db, err := storage.Open(storage.Options{Dir: filepath.Join(cfg.DataDir, "store"), CacheBytes: cfg.CacheBytes, Logger: log})
+	if err != nil {
+		fmt.Fprintf(stderr, "luma vacuum: %v (is a server running on %s? stop it first)\n", err, cfg.DataDir)
+		return 1
+	}
+	defer db.Close()
+	opts := server.VectorOptions(cfg, nil, nil, log)
+	opts.Collections = []string{coll}
+	vs, err := vector.Open(db, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "luma vacuum: %v\n", err)
+		return 1
+	}
+	res, err := vs.Vacuum(context.Background(), coll)
+	if cerr := vs.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, vector.ErrCollectionNotFound) {
+		fmt.Fprintf(stderr, "luma vacuum: no vector collection %q in %s\n", coll, cfg.DataDir)
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "luma vacuum: %v\n", err)
+		return 1
+	}
+	out, _ := json.Marshal(res)
+	fmt.Fprintf(stdout, "%s\n", out)
 	return 0
 }
