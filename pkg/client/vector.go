@@ -2,7 +2,10 @@ package client
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"net/url"
 )
 
@@ -31,6 +34,8 @@ type CollectionInfo struct {
 	CreatedAtMs  *uint64 `json:"created_at_ms"`
 	UpdatedAtMs  *uint64 `json:"updated_at_ms"`
 	DeletedCount *uint64 `json:"deleted_count"`
+	// IndexSettings: {index, m, ef_construction, ef_search}.
+	IndexSettings json.RawMessage `json:"index_settings"`
 	// Raw is the full entry (index settings and other server fields).
 	Raw json.RawMessage `json:"-"`
 }
@@ -44,17 +49,28 @@ type CollectionDetail struct {
 	CreatedAtMs *uint64         `json:"created_at_ms"`
 	UpdatedAtMs *uint64         `json:"updated_at_ms"`
 	Manifest    json.RawMessage `json:"manifest"`
-	// Raw is the full answer.
+	// IndexSettings: {index, m, ef_construction, ef_search}.
+	IndexSettings json.RawMessage `json:"index_settings"`
+	// Raw is the full answer (segments, tombstones, index lag, ...).
 	Raw json.RawMessage `json:"-"`
 }
 
+// Index kinds.
+const (
+	IndexHNSW = "hnsw"
+	IndexFlat = "flat"
+)
+
 // CreateCollection describes a new collection.
 type CreateCollection struct {
-	Dim    int    `json:"dim"`
-	Metric string `json:"metric"` // MetricCosine (default), MetricDot, MetricL2
-	// Settings are extra index settings sent as they are (see docs/API.md
-	// for what the server accepts, e.g. "index", "m", "ef_construction").
-	Settings map[string]any `json:"-"`
+	Dim    int
+	Metric string // MetricCosine (default), MetricDot, MetricL2
+	// Index is IndexHNSW or IndexFlat ("" = the server's INDEX_KIND).
+	Index string
+	// HNSW settings (0 = the server's defaults).
+	M, EfConstruction, EfSearch int
+	// Settings are further settings sent as they are.
+	Settings map[string]any
 }
 
 // Item is a vector to write, or a stored vector.
@@ -82,13 +98,48 @@ type Hit struct {
 
 // SearchRequest is a similarity search.
 type SearchRequest struct {
-	Vector        []float32
-	K             int // default 10
-	Filters       any // {"field": value} equality, plus operators where supported
+	Vector []float32
+	// K is the number of hits (of groups with GroupBy); default 10.
+	K int
+	// Filters: {"field": value} equality, operators ($eq $ne $in $nin $gt
+	// $gte $lt $lte $exists $and $or $not) and dotted paths.
+	Filters       any
 	IncludeMeta   bool
 	IncludeVector bool
-	// Options are extra search settings sent as they are (e.g. "ef").
+	// Ef is the HNSW search breadth for this query (0 = the collection's).
+	Ef int
+	// GroupBy groups hits by a meta field (dotted path): K groups, each
+	// with its GroupLimit (default 1) best hits, ranked by their best hit.
+	GroupBy    string
+	GroupLimit int
+	// Options are further settings sent as they are.
 	Options map[string]any
+}
+
+// SearchResult is the answer of SearchGroups: the hits and, for a grouped
+// search, the groups in rank order.
+type SearchResult struct {
+	Hits   []Hit   `json:"hits"`
+	Groups []Group `json:"groups"`
+}
+
+// Group is one group of a grouped search: the meta field's value (JSON
+// null for points without it), how many points matched, its best hits.
+type Group struct {
+	Group json.RawMessage `json:"group"`
+	Count int64           `json:"count"`
+	Hits  []Hit           `json:"hits"`
+}
+
+// VacuumResult is the answer of Vacuum.
+type VacuumResult struct {
+	Collection        string `json:"collection"`
+	SegmentsBefore    int    `json:"segments_before"`
+	SegmentsAfter     int    `json:"segments_after"`
+	Rebuilt           int    `json:"rebuilt"`
+	TombstonesRemoved int64  `json:"tombstones_removed"`
+	LiveCount         int64  `json:"live_count"`
+	DurationMs        int64  `json:"duration_ms"`
 }
 
 // ItemResult is one item's outcome in a batch: Status "upserted",
@@ -188,6 +239,14 @@ func (v *VectorService) Create(ctx context.Context, collection string, cc Create
 	if cc.Metric == "" {
 		body["metric"] = MetricCosine
 	}
+	if cc.Index != "" {
+		body["index"] = cc.Index
+	}
+	for k, v := range map[string]int{"m": cc.M, "ef_construction": cc.EfConstruction, "ef_search": cc.EfSearch} {
+		if v > 0 {
+			body[k] = v
+		}
+	}
 	resp, err := v.c.do(ctx, &request{method: "POST", path: vecPath(collection), body: body})
 	if err != nil {
 		return nil, err
@@ -206,16 +265,40 @@ func (v *VectorService) Drop(ctx context.Context, collection string) error {
 	return err
 }
 
+// b64Item is an Item sent with vector_b64 (WithBinaryVectors).
+type b64Item struct {
+	ID        string `json:"id"`
+	VectorB64 string `json:"vector_b64"`
+	Meta      any    `json:"meta,omitempty"`
+}
+
+// EncodeVectorB64 returns v as the server's vector_b64: standard base64 of
+// little-endian float32 values.
+func EncodeVectorB64(v []float32) string {
+	b := make([]byte, 4*len(v))
+	for i, f := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func (v *VectorService) wire(it Item) any {
+	if v.c.binaryVectors {
+		return b64Item{ID: it.ID, VectorB64: EncodeVectorB64(it.Vector), Meta: it.Meta}
+	}
+	return it
+}
+
 // Add inserts a new vector (ErrAlreadyExists if the id exists,
 // ErrDimMismatch for a wrong length).
 func (v *VectorService) Add(ctx context.Context, collection string, it Item) error {
-	_, err := v.c.call(ctx, &request{method: "POST", path: vecPath(collection, "add"), body: it}, nil)
+	_, err := v.c.call(ctx, &request{method: "POST", path: vecPath(collection, "add"), body: v.wire(it)}, nil)
 	return err
 }
 
 // Upsert inserts or replaces a vector and its meta.
 func (v *VectorService) Upsert(ctx context.Context, collection string, it Item) error {
-	_, err := v.c.call(ctx, &request{method: "POST", path: vecPath(collection, "upsert"), body: it, idempotent: true}, nil)
+	_, err := v.c.call(ctx, &request{method: "POST", path: vecPath(collection, "upsert"), body: v.wire(it), idempotent: true}, nil)
 	return err
 }
 
@@ -223,7 +306,10 @@ func (v *VectorService) Upsert(ctx context.Context, collection string, it Item) 
 // current one; ErrNotFound if the id is absent).
 func (v *VectorService) Update(ctx context.Context, collection, id string, vector []float32, meta any) error {
 	body := map[string]any{"id": id}
-	if vector != nil {
+	switch {
+	case vector != nil && v.c.binaryVectors:
+		body["vector_b64"] = EncodeVectorB64(vector)
+	case vector != nil:
 		body["vector"] = vector
 	}
 	if meta != nil {
@@ -254,7 +340,11 @@ func (v *VectorService) Get(ctx context.Context, collection, id string) (*Record
 // (e.g. ErrNotFound for the collection) returns the error with the results
 // so far, earlier requests staying applied.
 func (v *VectorService) UpsertBatch(ctx context.Context, collection string, items []Item, o *BatchOptions) (*BatchResult, error) {
-	return batched(ctx, v, collection, "upsert_batch", "items", items, o, true)
+	wire := make([]any, len(items))
+	for i, it := range items {
+		wire[i] = v.wire(it)
+	}
+	return batched(ctx, v, collection, "upsert_batch", "items", wire, o, true)
 }
 
 // DeleteBatch deletes ids like UpsertBatch (a missing id is an item error).
@@ -285,13 +375,27 @@ func batched[T any](ctx context.Context, v *VectorService, collection, op, field
 	return res, nil
 }
 
-// Search returns the K most similar vectors, best first.
+// Search returns the K most similar vectors, best first (for a grouped
+// search, the groups' hits in group order; see SearchGroups).
 func (v *VectorService) Search(ctx context.Context, collection string, r SearchRequest) ([]Hit, error) {
+	res, err := v.SearchGroups(ctx, collection, r)
+	if err != nil {
+		return nil, err
+	}
+	return res.Hits, nil
+}
+
+// SearchGroups is Search returning the groups too (with r.GroupBy).
+func (v *VectorService) SearchGroups(ctx context.Context, collection string, r SearchRequest) (*SearchResult, error) {
 	body := map[string]any{}
 	for k, val := range r.Options {
 		body[k] = val
 	}
-	body["vector"] = r.Vector
+	if v.c.binaryVectors {
+		body["vector_b64"] = EncodeVectorB64(r.Vector)
+	} else {
+		body["vector"] = r.Vector
+	}
 	body["k"] = r.K
 	if r.K <= 0 {
 		body["k"] = 10
@@ -303,11 +407,25 @@ func (v *VectorService) Search(ctx context.Context, collection string, r SearchR
 	if r.Filters != nil {
 		body["filters"] = r.Filters
 	}
-	var out struct {
-		Hits []Hit `json:"hits"`
+	if r.Ef > 0 {
+		body["ef"] = r.Ef
 	}
+	if r.GroupBy != "" {
+		body["group_by"] = r.GroupBy
+		body["group_limit"] = max(1, r.GroupLimit)
+	}
+	var out SearchResult
 	if _, err := v.c.call(ctx, &request{method: "POST", path: vecPath(collection, "search"), body: body, idempotent: true}, &out); err != nil {
 		return nil, err
 	}
-	return out.Hits, nil
+	return &out, nil
+}
+
+// Vacuum rebuilds the collection's segments without tombstones (admin).
+func (v *VectorService) Vacuum(ctx context.Context, collection string) (*VacuumResult, error) {
+	var out VacuumResult
+	if _, err := v.c.call(ctx, &request{method: "POST", path: vecPath(collection, "vacuum"), body: map[string]any{}}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
