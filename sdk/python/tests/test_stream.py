@@ -159,6 +159,19 @@ class StreamTest(unittest.TestCase):
         with self.assertRaises(luma.LumaConnectionError):
             next(s)
 
+    def test_raw_messages(self) -> None:
+        p = uniq("raw") + ":"
+        start = self.head()
+        self.c.state.put(p + "a", 1)
+        msgs = self.c.stream.raw(since=start, types="state_updated", key_prefix=p)
+        m = next(msgs)
+        msgs.close()
+        self.assertEqual((m.event, m.id), ("state_updated", str(start + 1)))
+        self.assertIn('"key":"' + p + 'a"', m.data)
+        ev = to_item(m)
+        self.assertEqual(ev.to_dict()["type"], "state_updated")  # type: ignore[union-attr]
+        self.assertEqual(list(ev.keys()), ["offset", "ts_ms", "type", "data"])  # type: ignore[union-attr]
+
     def test_bad_since_is_typed_error(self) -> None:
         with self.assertRaises(luma.InvalidArgumentError):
             next(self.c.stream.events(since=-1))

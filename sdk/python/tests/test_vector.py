@@ -45,7 +45,7 @@ class VectorTest(unittest.TestCase):
         info = self.c.vector.info(name)
         self.assertEqual((info.count, info.dim), (0, 4))
         self.assertEqual(info["manifest"]["dim"], 4)
-        self.assertTrue(self.c.vector.drop(name))
+        self.assertTrue(self.c.vector.delete_collection(name))  # alias of drop
         self.assertFalse(self.c.vector.exists(name))
         with self.assertRaises(luma.NotFoundError):
             self.c.vector.drop(name)
