@@ -7,8 +7,10 @@
 
 The history lives at ``chat:<session>:history`` as ``{"messages": [...]}``.
 Appends are read-modify-write with compare-and-set (``if_revision``),
-retried on conflicts, so concurrent writers never lose a message. ``--ttl``
-makes an idle session expire.
+retried on conflicts, so concurrent writers of an existing session never
+lose a message. (The state store has no create-if-absent, so the session is
+created once, when it starts, before writers share it.) ``--ttl`` makes an
+idle session expire.
 
 Commands: ``/show``, ``/clear``, ``/assistant <text>``, ``/exit``; any other
 line is a user message.
@@ -32,6 +34,8 @@ class ConversationStore:
         self.db = db
         self.key = f"chat:{session}:history"
         self.ttl_ms = ttl_ms
+        if self.db.state.get_or_none(self.key) is None:
+            self.db.state.put(self.key, {"messages": []}, ttl_ms=ttl_ms)
 
     def messages(self) -> List[Dict[str, Any]]:
         item = self.db.state.get_or_none(self.key)
@@ -48,7 +52,7 @@ class ConversationStore:
         return res.revision
 
     def clear(self) -> None:
-        self.db.state.delete(self.key)
+        self.db.state.update(self.key, lambda v: {"messages": []}, default=None, ttl_ms=self.ttl_ms)
 
     def show(self) -> None:
         msgs = self.messages()

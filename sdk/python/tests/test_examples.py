@@ -3,6 +3,7 @@ their output is checked."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -114,20 +115,21 @@ class ExamplesTest(unittest.TestCase):
     def test_state_chat_memory(self) -> None:
         s = uniq("s")
         out = self.run_example("state_chat_memory.py", "--session", s, "hello there", "/assistant hi, how can I help?", "/show")
-        self.assertIn("saved user message (revision 1)", out)
-        self.assertIn("saved assistant message (revision 2)", out)
+        self.assertIn("saved user message (revision 2)", out)  # revision 1: the empty session
+        self.assertIn("saved assistant message (revision 3)", out)
         self.assertIn("user: hello there", out)
         self.assertIn("assistant: hi, how can I help?", out)
         out = self.run_example("state_chat_memory.py", "--session", s, stdin="more\n/show\n/exit\n")
-        self.assertIn("saved user message (revision 3)", out)
+        self.assertIn("saved user message (revision 4)", out)
         self.assertIn("user: more", out)
         out = self.run_example("state_chat_memory.py", "--list")
-        self.assertIn(f"{s}: 3 messages, revision 3", out)
+        self.assertIn(f"{s}: 3 messages, revision 4", out)
         out = self.run_example("state_chat_memory.py", "--session", s, "/clear", "/show")
         self.assertIn("(empty history)", out)
 
     def test_state_chat_memory_concurrent_writers(self) -> None:
         s = uniq("c")
+        self.run_example("state_chat_memory.py", "--session", s, "/show")  # the session starts
         procs = [
             subprocess.Popen([sys.executable, str(EXAMPLES / "state_chat_memory.py"), "--session", s, *[f"w{w}-m{i}" for i in range(5)]],
                              env={**os.environ, "LUMA_URL": self.srv.url, "PYTHONPATH": str(SDK)}, stdout=subprocess.DEVNULL)
@@ -152,8 +154,8 @@ class ExamplesTest(unittest.TestCase):
         self.assertIn(p + "a", lines[0])
         self.assertIn('"value": {"x": 1}', lines[0])
         self.assertIn("state_deleted", lines[1])
-        out = self.run_example("stream_tail.py", "--since", str(start), "--key-prefix", p, "--idle", "0.5", "--json")
-        self.assertEqual(out.count('"type": "state_'), 2)
+        out = self.run_example("stream_tail.py", "--since", str(start), "--key-prefix", p, "--limit", "2", "--json")
+        self.assertEqual([json.loads(line)["type"] for line in out.strip().splitlines()], ["state_updated", "state_deleted"])
         out = self.run_example("stream_tail.py", "--since", "now", "--idle", "0.3")
         self.assertEqual(out.strip(), "")
 
