@@ -1,6 +1,7 @@
 // Package servertest starts real Luma servers for tests: the real storage
 // engine (in memory or in a temporary directory), the real HTTP stack over
-// loopback, no mocks.
+// loopback, no mocks. Every exchange with an instance is checked against
+// docs/openapi.yaml (contract.go): a mismatch fails the test.
 package servertest
 
 import (
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -26,6 +28,10 @@ type Instance struct {
 	Config *config.Config
 	srv    *httptest.Server
 	closed bool
+
+	contract *contract
+	reporter *reporter
+	badInput bool // Do marks requests as intentionally invalid
 }
 
 // Config returns a default configuration (as with no flags and an empty
@@ -63,12 +69,18 @@ func Start(t testing.TB, cfg *config.Config) *Instance {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+	s, err := loadSpec()
+	if err != nil {
+		t.Fatalf("contract check: %v", err)
+	}
 	app, err := server.Open(cfg, log)
 	if err != nil {
 		t.Fatalf("open server: %v", err)
 	}
-	srv := httptest.NewServer(app.Handler())
-	in := &Instance{t: t, URL: srv.URL, App: app, Config: cfg, srv: srv}
+	rp := &reporter{t: t}
+	c := newContract(s, app.HTTP.Routes(), rp.report)
+	srv := httptest.NewServer(c.wrap(app.Handler()))
+	in := &Instance{t: t, URL: srv.URL, App: app, Config: cfg, srv: srv, contract: c, reporter: rp}
 	t.Cleanup(in.Close)
 	return in
 }
@@ -85,6 +97,7 @@ func (in *Instance) Close() {
 	if err := in.App.Close(); err != nil {
 		in.t.Errorf("close server: %v", err)
 	}
+	in.reporter.flush()
 }
 
 // With returns a view of the instance whose helpers report to t (use it
@@ -94,6 +107,16 @@ func (in *Instance) With(t testing.TB) *Instance {
 	c := *in
 	c.t = t
 	c.closed = true // the copy never closes the server
+	return &c
+}
+
+// BadInput returns a view of the instance whose requests are intentionally
+// invalid: the contract check validates their responses, not the requests
+// (use it where the server accepts input the spec forbids on purpose).
+func (in *Instance) BadInput() *Instance {
+	c := *in
+	c.closed = true
+	c.badInput = true
 	return &c
 }
 
@@ -149,6 +172,11 @@ func (in *Instance) Do(method, path string, body any, headers ...string) *Respon
 		k, v, _ := strings.Cut(h, ":")
 		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
+	id := strconv.FormatUint(in.contract.nextID.Add(1), 10)
+	req.Header.Set(headerExchange, id)
+	if in.badInput {
+		req.Header.Set(HeaderBadInput, "1")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		in.t.Fatalf("%s %s: %v", method, path, err)
@@ -157,6 +185,9 @@ func (in *Instance) Do(method, path string, body any, headers ...string) *Respon
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		in.t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	if v := in.contract.take(id); v != "" {
+		in.t.Errorf("%s", v)
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
