@@ -15,7 +15,7 @@ import (
 // recall tests: small under the race detector, larger otherwise.
 func testSize() (n, dim int) {
 	if raceEnabled {
-		return 3000, 32
+		return 2000, 24
 	}
 	return 20000, 128
 }
