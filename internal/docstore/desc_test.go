@@ -86,3 +86,45 @@ func TestDescendingWindows(t *testing.T) {
 		}
 	}
 }
+
+// TestSortedLookupPlan: a sorted find with an equality on another indexed
+// field looks the equality up when it is selective, and walks the sort
+// index when it is not; both answer like the reference.
+func TestSortedLookupPlan(t *testing.T) {
+	e := openEnv(t, "", Options{Limits: Limits{MaxFind: 1000}})
+	ctx := context.Background()
+	for f, typ := range map[string]IndexType{"status": TypeKeyword, "n": TypeAuto} {
+		if _, err := e.ds.CreateIndex(ctx, "c", f, typ); err != nil {
+			t.Fatal(err)
+		}
+	}
+	docs := map[string]any{}
+	for i := 0; i < 1500; i++ {
+		st := "common"
+		if i%15 == 0 {
+			st = "rare"
+		}
+		id := fmt.Sprintf("d%04d", i)
+		docs[id] = map[string]any{"status": st, "n": (i * 7919) % 1500}
+		e.put(t, "c", id, docs[id])
+	}
+	for _, tc := range []struct{ status, index string }{{"common", "n"}, {"rare", "status"}} {
+		for _, so := range []*Sort{{Field: "n"}, {Field: "n", Desc: true}} {
+			filt := []byte(fmt.Sprintf(`{"status":%q}`, tc.status))
+			got := findAll(t, e.ds, "c", filt, so, 40)
+			want := reference(t, docs, filt, so)
+			if fmt.Sprint(stripRev(got.ids)) != fmt.Sprint(want) {
+				t.Fatalf("%s sort %+v: %d ids, want %d", tc.status, so, len(got.ids), len(want))
+			}
+			if len(got.used) != 1 || !got.used[tc.index] {
+				t.Fatalf("%s sort %+v used %v, want %s", tc.status, so, got.used, tc.index)
+			}
+		}
+		// Unsorted: the equality lookup merges its ids and stops early.
+		filt := []byte(fmt.Sprintf(`{"status":%q}`, tc.status))
+		got := findAll(t, e.ds, "c", filt, nil, 40)
+		if fmt.Sprint(stripRev(got.ids)) != fmt.Sprint(reference(t, docs, filt, nil)) || !got.used["status"] {
+			t.Fatalf("%s unsorted: %d ids via %v", tc.status, len(got.ids), got.used)
+		}
+	}
+}

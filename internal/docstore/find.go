@@ -93,7 +93,7 @@ func CheckSort(so *Sort) error {
 	return nil
 }
 
-// ParseQuery validates a query and parses its filter and cursor, without
+// parseQuery validates a query and parses its filter and cursor, without
 // reading any data.
 func (s *Store) parseQuery(q Query) (*filter.Filter, position, bool, int, error) {
 	limit := q.Limit
@@ -152,6 +152,18 @@ func (s *Store) Find(ctx context.Context, c string, q Query) (Result, error) {
 	}
 	r.proj = filterProjection(f, sortField)
 	pl := choosePlan(c, f, q.Sort, defs)
+	if pl.alt != nil {
+		// A sorted lookup reads every candidate to sort them; when the
+		// equality is not selective, walking the sort index and filtering
+		// reads far fewer documents.
+		n, err := r.countCapped(pl, lookupSortCap(limit))
+		if err != nil {
+			return Result{}, err
+		}
+		if n > lookupSortCap(limit) {
+			pl = *pl.alt
+		}
+	}
 	switch pl.kind {
 	case planOrdered:
 		err = r.ordered(pl)
@@ -288,6 +300,12 @@ type plan struct {
 	// the element intervals (array documents), else from the rest band.
 	scalar, element []interval
 	bounded         bool
+	// points: every lookup interval holds one value, so its ids come in
+	// id order and an unsorted lookup can merge them and stop early.
+	points bool
+	// alt, for a sorted lookup, is the ordered walk of the sort field's
+	// index; Find switches to it when the lookup has many candidates.
+	alt *plan
 }
 
 // pred is an indexable predicate on one field.
@@ -331,19 +349,30 @@ func choosePlan(c string, f *filter.Filter, so *Sort, defs []indexDef) plan {
 			if !eqElsewhere {
 				return plan{kind: planOrdered, def: d}
 			}
+			best := bestPred(fields, preds)
+			p := preds[best]
+			return plan{kind: planLookup, def: ready[best], scalar: p.scalar, element: p.element, points: p.eq,
+				alt: &plan{kind: planOrdered, def: d}}
 		}
 	}
+	best := bestPred(fields, preds)
+	if best == "" {
+		return plan{kind: planScan}
+	}
+	p := preds[best]
+	return plan{kind: planLookup, def: ready[best], scalar: p.scalar, element: p.element, points: p.eq}
+}
+
+// bestPred picks the field whose predicate drives a lookup: the first
+// equality or $in, else the first range.
+func bestPred(fields []string, preds map[string]pred) string {
 	best := ""
 	for _, f := range fields {
 		if best == "" || (preds[f].eq && !preds[best].eq) {
 			best = f
 		}
 	}
-	if best == "" {
-		return plan{kind: planScan}
-	}
-	p := preds[best]
-	return plan{kind: planLookup, def: ready[best], scalar: p.scalar, element: p.element}
+	return best
 }
 
 // collectConjuncts appends the comparisons that every match must satisfy
@@ -651,9 +680,94 @@ const scanBatch = 256
 // matches reports whether a decoded document passes the filter.
 func (r *run) matches(v any) bool { return r.f.MatchesAll() || r.f.Match(v) }
 
+// lookupSortCap is how many candidates a sorted lookup may have before the
+// ordered walk of the sort index is preferred.
+func lookupSortCap(limit int) int { return max(1000, 20*limit) }
+
+// countCapped counts the entries of a lookup's intervals, stopping past capN.
+func (r *run) countCapped(pl plan, capN int) (int, error) {
+	n := 0
+	for _, iv := range append(slices.Clone(pl.scalar), pl.element...) {
+		keys, _, err := r.scanCapped(iv.start, iv.end, capN-n)
+		if err != nil {
+			return 0, err
+		}
+		n += len(keys)
+		if n > capN {
+			break
+		}
+	}
+	return n, nil
+}
+
+// lookupPoints answers an unsorted lookup whose intervals each hold one
+// value: the ids of each interval come in id order, so it reads a batch of
+// each, merges them, handles the ids below the smallest batch end (every
+// candidate up to there is known) and continues from there with bigger
+// batches — reading about a page of entries instead of every candidate.
+func (r *run) lookupPoints(pl plan) error {
+	fpl := len(r.s.bandPrefix(r.c, pl.def.Field, 0))
+	ivs := append(slices.Clone(pl.scalar), pl.element...)
+	after, hasAfter := r.cur.id, r.hasCur
+	batch := 2 * (r.limit + 1)
+	for {
+		var ids []string
+		var frontier string
+		truncated := false
+		for _, iv := range ivs {
+			start := iv.start
+			if hasAfter {
+				start = append(append(slices.Clip(iv.start), after...), 0)
+			}
+			keys, full, err := r.scanCapped(start, iv.end, batch)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				_, id, ok := splitEntry(k, fpl)
+				if !ok {
+					return fmt.Errorf("docstore: index entry %q: %w", k, storage.ErrCorrupt)
+				}
+				ids = append(ids, id)
+			}
+			if full {
+				if last := ids[len(ids)-1]; !truncated || last < frontier {
+					frontier = last
+				}
+				truncated = true
+			}
+		}
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		for _, id := range ids {
+			if truncated && id > frontier {
+				break
+			}
+			d, v, ok, err := r.fetch(id)
+			if err != nil {
+				return err
+			}
+			if ok && r.matches(v) {
+				r.out = append(r.out, hit{pos: positionOf(nil, id, v), doc: d})
+				if r.full() {
+					return nil
+				}
+			}
+		}
+		if !truncated {
+			return nil
+		}
+		after, hasAfter = frontier, true
+		batch = min(batch*2, 1<<16)
+	}
+}
+
 // lookup fetches the candidates an index returns, in id order when
 // unsorted, through a top-k heap when sorted.
 func (r *run) lookup(pl plan) error {
+	if pl.points && r.sort == nil {
+		return r.lookupPoints(pl)
+	}
 	ids, err := r.collectIDs(pl.def, append(slices.Clone(pl.scalar), pl.element...))
 	if err != nil {
 		return err

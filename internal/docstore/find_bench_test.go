@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -53,7 +55,7 @@ func benchFind(b *testing.B, e *testEnv, c string, q func(r *rand.Rand) Query, w
 }
 
 func BenchmarkFind(b *testing.B) {
-	e := benchEnv(b, 10000)
+	e := benchEnv(b, benchDocs())
 	eq := func(r *rand.Rand) Query {
 		return Query{Filter: []byte(fmt.Sprintf(`{"group":%d}`, r.IntN(100)))}
 	}
@@ -84,4 +86,13 @@ func BenchmarkPut(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchDocs is the collection size of BenchmarkFind (DOCBENCH_DOCS, default
+// 10000).
+func benchDocs() int {
+	if v, err := strconv.Atoi(os.Getenv("DOCBENCH_DOCS")); err == nil && v > 0 {
+		return v
+	}
+	return 10000
 }
