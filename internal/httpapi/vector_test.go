@@ -56,6 +56,9 @@ func TestVectorRoutes(t *testing.T) {
 		{name: "add missing collection", method: "POST", path: "/v1/vector/nope/add", body: `{"id":"z","vector":[0,1,0]}`, status: 404, code: "not_found", contain: []string{"collection or id not found"}},
 		{name: "add missing vector", method: "POST", path: "/v1/vector/docs/add", body: `{"id":"z"}`, status: 422, code: "invalid_argument"},
 		{name: "add missing id", method: "POST", path: "/v1/vector/docs/add", body: `{"vector":[0,1,0]}`, status: 422, code: "invalid_argument"},
+		{name: "add trailing comma", method: "POST", path: "/v1/vector/docs/add", body: `{"id":"z","vector":[0,1,]}`, status: 400, code: "invalid_argument"},
+		{name: "add non-JSON number", method: "POST", path: "/v1/vector/docs/add", body: `{"id":"z","vector":[0,1,.5]}`, status: 400, code: "invalid_argument"},
+		{name: "add vector object", method: "POST", path: "/v1/vector/docs/add", body: `{"id":"z","vector":{"a":1}}`, status: 422, code: "invalid_argument"},
 		{name: "add string in vector", method: "POST", path: "/v1/vector/docs/add", body: `{"id":"z","vector":[0,"1",0]}`, status: 422, code: "invalid_argument"},
 		{name: "add float32 overflow", method: "POST", path: "/v1/vector/docs/add", body: `{"id":"z","vector":[0,1e39,0]}`, status: 422, code: "invalid_argument", contain: []string{"float32"}},
 		{name: "add NaN b64", method: "POST", path: "/v1/vector/docs/add", body: `{"id":"z","vector_b64":"` + b64(0, float32(math.NaN()), 0) + `"}`, status: 400, code: "invalid_argument", contain: []string{"finite"}},
@@ -139,6 +142,11 @@ func TestVectorEventsOverHTTP(t *testing.T) {
 	in := servertest.Start(t, nil)
 	in.MustStatus(200, "POST", "/v1/vector/e", `{"dim":2,"metric":"dot"}`)
 	in.MustStatus(200, "POST", "/v1/vector/e/upsert_batch", `{"items":[{"id":"a","vector":[3,4]},{"id":"b","vector":[1,0],"meta":{"k":1}}]}`)
+	// Compact vectors go into the event as sent; others are re-formatted.
+	in.MustStatus(200, "POST", "/v1/vector/e/upsert", `{"id":"c","vector":[1.50,2e0]}`)
+	in.MustStatus(200, "POST", "/v1/vector/e/upsert", `{"id":"d","vector":[ 1.50 ,
+		2e0 ]}`)
+	in.MustStatus(200, "POST", "/v1/vector/e/update", `{"id":"d","vector":null,"meta":{"m":1}}`)
 	evs, _ := in.App.DB.ReadEvents(1, 10)
 	var got []string
 	for _, e := range evs {
@@ -149,6 +157,9 @@ func TestVectorEventsOverHTTP(t *testing.T) {
 		`"type":"state_updated","data":{"key":"vector:e:manifest"`,
 		`"type":"vector_upserted","data":{"collection":"e","id":"a","vector":[3,4],"meta":null}}`,
 		`"type":"vector_upserted","data":{"collection":"e","id":"b","vector":[1,0],"meta":{"k":1}}}`,
+		`"type":"vector_upserted","data":{"collection":"e","id":"c","vector":[1.50,2e0],"meta":null}}`,
+		`"type":"vector_upserted","data":{"collection":"e","id":"d","vector":[1.5,2],"meta":null}}`,
+		`"type":"vector_updated","data":{"collection":"e","id":"d","vector":[0.6,0.8],"meta":{"m":1}}}`,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("events %v", got)

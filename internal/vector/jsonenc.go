@@ -110,15 +110,20 @@ func appendMeta(b []byte, meta []byte) []byte {
 }
 
 // vectorEventData is the data of vector_added / vector_upserted /
-// vector_updated: {"collection","id","vector","meta"}.
-func vectorEventData(coll, id string, vec []float32, meta []byte) []byte {
-	b := make([]byte, 0, 64+len(coll)+len(id)+len(meta)+12*len(vec))
+// vector_updated: {"collection","id","vector","meta"}. vecJSON, when not
+// nil, is the vector's compact JSON text as sent.
+func vectorEventData(coll, id string, vec []float32, vecJSON, meta []byte) []byte {
+	b := make([]byte, 0, 64+len(coll)+len(id)+len(meta)+len(vecJSON)+12*len(vec))
 	b = append(b, `{"collection":`...)
 	b = AppendString(b, coll)
 	b = append(b, `,"id":`...)
 	b = AppendString(b, id)
 	b = append(b, `,"vector":`...)
-	b = AppendVector(b, vec)
+	if vecJSON != nil {
+		b = append(b, vecJSON...)
+	} else {
+		b = AppendVector(b, vec)
+	}
 	b = append(b, `,"meta":`...)
 	b = appendMeta(b, meta)
 	return append(b, '}')

@@ -54,10 +54,27 @@ const (
 // exactThreshold is the largest number of matching vectors of a segment
 // that the planner scores exactly rather than through the graph.
 func (s *Store) exactThreshold(n uint32, ef int) int {
+	if t := s.forcedThreshold.Load(); t > 0 {
+		return int(t)
+	}
 	if s.opts.exactThreshold > 0 {
 		return s.opts.exactThreshold
 	}
 	return max(exactScanMin, int(math.Sqrt(plannerC*float64(ef)*float64(n))))
+}
+
+// ForcePlannerPath makes filtered searches of s take one planner path,
+// "exact" or "graph"; "" restores the planner. It is meant for benchmarks
+// that place the planner's threshold.
+func ForcePlannerPath(s *Store, path string) {
+	switch path {
+	case "exact":
+		s.forcedThreshold.Store(math.MaxInt32)
+	case "graph":
+		s.forcedThreshold.Store(1)
+	default:
+		s.forcedThreshold.Store(0)
+	}
 }
 
 // SearchRequest is a vector search.

@@ -31,10 +31,12 @@ type Store struct {
 	colls map[string]*Collection
 
 	buildSem chan struct{} // tokens for HNSW insertion workers, store-wide
-	bgWG     sync.WaitGroup
-	closing  chan struct{}
-	closed   atomic.Bool
-	once     sync.Once
+
+	forcedThreshold atomic.Int64 // ForcePlannerPath
+	bgWG            sync.WaitGroup
+	closing         chan struct{}
+	closed          atomic.Bool
+	once            sync.Once
 }
 
 // Open loads every collection stored in db (checkpoint files from

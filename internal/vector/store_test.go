@@ -58,20 +58,20 @@ func TestBasicWriteReadSearch(t *testing.T) {
 					t.Fatalf("hit %+v", res.Hits[0])
 				}
 				// Update keeps what is not given.
-				must(f.vs.Update(bg, "c", "a", nil, json.RawMessage(`{"k":3}`)))
+				must(f.vs.Update(bg, "c", "a", nil, nil, json.RawMessage(`{"k":3}`)))
 				rec, _ = f.vs.Get("c", "a")
 				if !slices.Equal(rec.Vector, []float32{3, 4, 0}) || string(rec.Meta) != `{"k":3}` {
 					t.Fatalf("after meta update: %v %s", rec.Vector, rec.Meta)
 				}
-				must(f.vs.Update(bg, "c", "a", []float32{0, 0, 1}, nil))
+				must(f.vs.Update(bg, "c", "a", []float32{0, 0, 1}, nil, nil))
 				rec, _ = f.vs.Get("c", "a")
 				if !slices.Equal(rec.Vector, []float32{0, 0, 1}) || string(rec.Meta) != `{"k":3}` {
 					t.Fatalf("after vector update: %v %s", rec.Vector, rec.Meta)
 				}
-				if err := f.vs.Update(bg, "c", "zz", nil, json.RawMessage(`1`)); !errors.Is(err, ErrIDNotFound) {
+				if err := f.vs.Update(bg, "c", "zz", nil, nil, json.RawMessage(`1`)); !errors.Is(err, ErrIDNotFound) {
 					t.Fatalf("update missing: %v", err)
 				}
-				if err := f.vs.Update(bg, "c", "zz", []float32{1}, nil); !errors.Is(err, ErrIDNotFound) {
+				if err := f.vs.Update(bg, "c", "zz", []float32{1}, nil, nil); !errors.Is(err, ErrIDNotFound) {
 					t.Fatalf("update missing with bad dim: %v", err)
 				}
 				must(f.vs.Delete(bg, "c", "b"))
@@ -277,7 +277,7 @@ func TestEvents(t *testing.T) {
 	if err := f.vs.Add(bg, "c", Item{ID: "a", Vector: []float32{3, 4}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.vs.Update(bg, "c", "a", nil, json.RawMessage(`{"x":1}`)); err != nil {
+	if err := f.vs.Update(bg, "c", "a", nil, nil, json.RawMessage(`{"x":1}`)); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.vs.Delete(bg, "c", "a"); err != nil {

@@ -29,6 +29,10 @@ type Item struct {
 	// base64 vector, say): UpsertBatch reports it as the item's result,
 	// after the id check, and skips the item.
 	Invalid error
+	// VectorJSON, when set, is Vector as the client sent it: a compact JSON
+	// array of numbers that parse to exactly Vector. Events carry it
+	// verbatim ("as sent") instead of re-formatting every float.
+	VectorJSON []byte
 }
 
 // ItemResult is the outcome of one batch item: Err is nil when applied.
@@ -69,14 +73,14 @@ func (s *Store) checkItem(id string, vecLen int, meta json.RawMessage) ([]byte, 
 	return compactJSON(meta, s.lim.MaxJSONBytes, ErrMetaTooLarge)
 }
 
-func (c *Collection) prepare(id string, vec []float32, meta []byte) (*prepItem, error) {
+func (c *Collection) prepare(id string, vec []float32, vecJSON, meta []byte) (*prepItem, error) {
 	index, stored, err := c.prepareVector(vec)
 	if err != nil {
 		return nil, err
 	}
 	return &prepItem{
 		id: id, index: index, stored: encodeVector(stored), meta: meta, metaV: decodeMeta(meta),
-		event: vectorEventData(c.cfg.Name, id, vec, meta),
+		event: vectorEventData(c.cfg.Name, id, vec, vecJSON, meta),
 	}, nil
 }
 
@@ -104,7 +108,7 @@ func (s *Store) writeOne(ctx context.Context, coll string, it Item, mode writeMo
 	if err != nil {
 		return err
 	}
-	p, err := c.prepare(it.ID, it.Vector, meta)
+	p, err := c.prepare(it.ID, it.Vector, it.VectorJSON, meta)
 	if err != nil {
 		if mode == modeAdd && errors.Is(err, ErrDimMismatch) && c.exists(it.ID) {
 			return ErrIDExists
@@ -157,7 +161,7 @@ func (s *Store) UpsertBatch(ctx context.Context, coll string, items []Item) ([]I
 			err = it.Invalid
 		}
 		if err == nil {
-			preps[i], err = c.prepare(it.ID, it.Vector, meta)
+			preps[i], err = c.prepare(it.ID, it.Vector, it.VectorJSON, meta)
 		}
 		if err != nil {
 			out[i].Err = err
@@ -188,8 +192,8 @@ func (s *Store) UpsertBatch(ctx context.Context, coll string, items []Item) ([]I
 
 // Update changes the vector and/or meta of a stored id; a nil vector or
 // meta keeps the current one. Checks: name, id, vector length, meta size,
-// collection, id exists, dim.
-func (s *Store) Update(ctx context.Context, coll, id string, vec []float32, meta json.RawMessage) error {
+// collection, id exists, dim. vecJSON is optional, as Item.VectorJSON.
+func (s *Store) Update(ctx context.Context, coll, id string, vec []float32, vecJSON []byte, meta json.RawMessage) error {
 	if err := s.lim.CheckName(coll); err != nil {
 		return err
 	}
@@ -217,7 +221,7 @@ func (s *Store) Update(ctx context.Context, coll, id string, vec []float32, meta
 	}
 	p.event = nil
 	if p.hasVec && p.hasMeta {
-		p.event = vectorEventData(c.cfg.Name, id, vec, cmeta)
+		p.event = vectorEventData(c.cfg.Name, id, vec, vecJSON, cmeta)
 	}
 	res, err := c.write(ctx, []*prepItem{p}, modeUpdate)
 	if err != nil {
@@ -371,7 +375,7 @@ func (c *Collection) mergeUpdate(tx *storage.Tx, a *appliedItem, old uint32, old
 		// The merged vector, as stored (the normalised one for dot).
 		sv := make([]float32, c.cfg.Dim)
 		decodeVectorInto(sv, p.stored)
-		p.event = vectorEventData(c.cfg.Name, p.id, sv, p.meta)
+		p.event = vectorEventData(c.cfg.Name, p.id, sv, nil, p.meta)
 	}
 	a.p, a.vec, a.meta, a.metaV = &p, p.index, p.meta, p.metaV
 	return nil

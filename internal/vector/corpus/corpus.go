@@ -27,7 +27,6 @@ import (
 	"sync"
 
 	"github.com/luma-db/luma/internal/storage"
-	"github.com/luma-db/luma/internal/vector/distance"
 )
 
 // MockDim is the dimension of the mock embedding of a non-TEST_VEC query.
@@ -257,12 +256,19 @@ func QueryVector(q string) []float32 {
 	return v
 }
 
+// cosine is computed in float64 so that identical vectors score exactly 1.
 func cosine(a, b []float32) float32 {
-	na, nb := distance.Norm(a), distance.Norm(b)
+	var dot, na, nb float64
+	for i := range a {
+		x, y := float64(a[i]), float64(b[i])
+		dot += x * y
+		na += x * x
+		nb += y * y
+	}
 	if na == 0 || nb == 0 {
 		return 0
 	}
-	return distance.Dot(a, b) / (na * nb)
+	return float32(dot / (math.Sqrt(na) * math.Sqrt(nb)))
 }
 
 // groupKey returns the group of d for field, or ok=false when d lacks it
