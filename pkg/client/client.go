@@ -337,6 +337,53 @@ func (c *Client) Metrics(ctx context.Context) (string, error) {
 	return string(resp.body), nil
 }
 
+// Info is GET /v1/info: what the dashboard's overview shows.
+type Info struct {
+	Version        string  `json:"version"`
+	UptimeSecs     uint64  `json:"uptime_secs"`
+	StartedAtMs    uint64  `json:"started_at_ms"`
+	GoVersion      string  `json:"go_version"`
+	DataDir        *string `json:"data_dir"` // nil in memory
+	InMemory       bool    `json:"in_memory"`
+	Auth           bool    `json:"auth"`
+	SQLite         bool    `json:"sqlite"`
+	LastOffset     uint64  `json:"last_offset"`
+	RetentionFloor uint64  `json:"retention_floor"`
+	EventLogBytes  uint64  `json:"event_log_bytes"`
+	DiskBytes      uint64  `json:"disk_bytes"`
+	Counts         struct {
+		StateKeys      uint64 `json:"state_keys"`
+		Documents      uint64 `json:"documents"`
+		DocCollections []struct {
+			Name      string `json:"name"`
+			Documents uint64 `json:"documents"`
+		} `json:"doc_collections"`
+		VectorCollections uint64 `json:"vector_collections"`
+		Vectors           uint64 `json:"vectors"`
+		// Exact is false when the scan stopped early (lower bounds).
+		Exact bool `json:"exact"`
+	} `json:"counts"`
+}
+
+// Info returns the instance summary: version, modules, log position, sizes
+// and counts.
+func (c *Client) Info(ctx context.Context) (*Info, error) {
+	var out Info
+	if _, err := c.call(ctx, &request{method: "GET", path: "/v1/info", idempotent: true}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// OpenAPIJSON returns the server's OpenAPI document as JSON.
+func (c *Client) OpenAPIJSON(ctx context.Context) (json.RawMessage, error) {
+	resp, err := c.do(ctx, &request{method: "GET", path: "/docs/openapi.json", idempotent: true})
+	if err != nil {
+		return nil, err
+	}
+	return resp.body, nil
+}
+
 // OpenAPI returns the server's OpenAPI document (YAML).
 func (c *Client) OpenAPI(ctx context.Context) (string, error) {
 	resp, err := c.do(ctx, &request{method: "GET", path: "/openapi.yaml", idempotent: true})

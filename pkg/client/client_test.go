@@ -28,6 +28,12 @@ func TestHealthMetricsOpenAPI(t *testing.T) {
 	if spec := must[string](t)(c.OpenAPI(ctx)); !strings.HasPrefix(spec, "openapi:") {
 		t.Fatalf("openapi = %.80q", spec)
 	}
+	if doc, err := c.OpenAPIJSON(ctx); !client.IsNoRoute(err) && (err != nil || !strings.Contains(string(doc), `"/v1/state/{key}"`)) {
+		t.Fatalf("openapi.json: %v %.80s", err, doc)
+	}
+	if info, err := c.Info(ctx); !client.IsNoRoute(err) && (err != nil || !info.InMemory || info.Counts.StateKeys != 1 || info.LastOffset == 0) {
+		t.Fatalf("info: %+v %v", info, err)
+	}
 	var out map[string]any
 	if err := c.Do(ctx, "GET", "/v1/health", nil, nil, &out); err != nil || out["status"] != "ok" {
 		t.Fatalf("Do: %v %v", out, err)

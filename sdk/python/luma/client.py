@@ -199,6 +199,17 @@ class Client:
         """The server's OpenAPI document (YAML text)."""
         return self._request("GET", "/openapi.yaml").text
 
+    def openapi_json(self) -> Dict[str, Any]:
+        """The server's OpenAPI document, decoded from ``/docs/openapi.json``."""
+        return self._request("GET", "/docs/openapi.json").json() or {}
+
+    def info(self) -> Dict[str, Any]:
+        """``GET /v1/info``: version, uptime, data directory, modules
+        (``auth``, ``sqlite``), log position and sizes, and ``counts``
+        (state keys, documents per collection, vector collections and
+        vectors; ``counts.exact`` is false when the scan stopped early)."""
+        return self._request("GET", "/v1/info").json() or {}
+
     # -- hybrid query ----------------------------------------------------------
 
     def query(

@@ -9,7 +9,7 @@ import unittest
 from pathlib import Path
 from unittest import mock
 
-from tests._server import Server, shared_server, uniq
+from tests._server import Server, route_or_skip, shared_server, uniq
 
 import luma
 from luma.config import Config, parse_dotenv
@@ -42,9 +42,24 @@ class SystemTest(unittest.TestCase):
         m = self.c.metrics_dict()
         self.assertGreaterEqual(m["state_put_total"], 1)
         self.assertIn("sse_clients", m)
+        self.assertIn("state_put_total", self.c.request("GET", "/metrics"))  # the alias
 
     def test_openapi(self) -> None:
         self.assertIn("openapi:", self.c.openapi())
+        self.assertIn("openapi:", self.c.request("GET", "/docs/openapi.yaml"))
+        with route_or_skip(self):
+            doc = self.c.openapi_json()
+        self.assertIn("/v1/state/{key}", doc["paths"])
+
+    def test_info(self) -> None:
+        self.c.state.put(uniq("info"), 1)
+        with route_or_skip(self):
+            info = self.c.info()
+        self.assertTrue(info["in_memory"])
+        self.assertIsNone(info["data_dir"])
+        self.assertGreaterEqual(info["counts"]["state_keys"], 1)
+        self.assertIn("vectors", info["counts"])
+        self.assertGreater(info["last_offset"], 0)
 
     def test_raw_request(self) -> None:
         self.assertEqual(self.c.request("GET", "/v1/health")["status"], "ok")
