@@ -44,6 +44,11 @@
 // search visits nodes through a pooled generation-stamped visited array
 // ([]uint16 per searcher, reset by bumping the generation) and two binary
 // heaps on (distance, id) pairs, so a query allocates only its result.
+// Before scoring a neighbour list it prefetches the first cache lines of
+// every unvisited neighbour's row (prefetch_amd64.s), so that the DRAM
+// loads of the list overlap: search is bound by memory latency once the
+// vectors outgrow the caches. Pages and the query copy are 64-byte aligned
+// for the AVX kernels.
 //
 // # Concurrency
 //
