@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import ssl
-from typing import Any, Dict, Mapping, Optional, Sequence
+from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 from ._transport import UNSET, ParamValue, Response, Transport
 from .auth import AuthAPI
 from .config import DEFAULT_TIMEOUT, Config
 from .doc import DocAPI
 from .events import EventsAPI
-from .models import Health
+from .models import Health, HybridResult, QueryHit
 from .search import SearchAPI
 from .sql import SQLAPI
 from .state import StateAPI
@@ -219,31 +219,94 @@ class Client:
         k: int = 10,
         *,
         filters: Optional[Mapping[str, Any]] = None,
-        sql: Optional[str] = None,
-        params: Optional[Sequence[Any]] = None,
-        enrich: Optional[Mapping[str, Any]] = None,
-        audit: Optional[Mapping[str, Any]] = None,
+        ef: Optional[int] = None,
         include_meta: bool = True,
-        **extra: Any,
-    ) -> Dict[str, Any]:
-        """One-call hybrid query: vector search → optional SQL predicate
-        (the ids the statement returns are the hits to keep) → optional
-        doc/state enrichment → optional audit event.
+        include_vector: bool = False,
+        sql: Optional[str] = None,
+        params: Union[Sequence[Any], Mapping[str, Any], None] = None,
+        sql_id_from: Optional[str] = None,
+        enrich_doc: Optional[str] = None,
+        doc_id_from: Optional[str] = None,
+        enrich_state: Optional[str] = None,
+        state_id_from: Optional[str] = None,
+        audit: Union[str, Mapping[str, Any], None] = None,
+        audit_key: Optional[str] = None,
+        audit_payload: Any = None,
+    ) -> HybridResult:
+        """The hybrid query, in one round trip: vector search → SQL
+        predicate → enrichment → audit event.
 
-        See docs/API.md (``POST /v1/query``) for the fields the server
-        accepts; ``extra`` is sent as is.
+        Args:
+            collection, vector, k, filters, ef, include_meta,
+            include_vector: the vector stage (as :meth:`VectorAPI.search`).
+            sql: one SELECT whose rows are the permitted keys (the column
+                named ``id``, else the first column); a hit is kept when its
+                key is permitted. The server over-fetches so that ``k`` hits
+                come back whenever ``k`` permitted matches exist. A statement
+                naming ``:ids`` gets the candidates' keys as a JSON array
+                (for ``json_each(:ids)``; ``params`` must then be named).
+            params: the statement's parameters (list or dict).
+            sql_id_from: the hit's key for the SQL stage: ``None`` = its id,
+                or ``"meta.<path>"`` (e.g. ``"meta.doc_id"``).
+            enrich_doc: attach each hit's document from this document
+                collection (``hit.doc``; id from ``doc_id_from``).
+            enrich_state: attach each hit's state item; a key template
+                such as ``"views:{id}"`` (``hit.state``; id from
+                ``state_id_from``).
+            audit: append one event naming the final ids: its type, or a
+                dict ``{type, key?, payload?}`` (then ``audit_key`` and
+                ``audit_payload`` are not used). Needs a writing key; the
+                call is then never retried.
+
+        Raises:
+            NotFoundError: no such collection.
+            SQLiteError / InvalidArgumentError: the statement failed or is
+                not a read.
+            NotEnabledError: an SQL stage on a server with SQLite off.
         """
-        body: Dict[str, Any] = {"collection": collection, "vector": as_vector(vector), "k": int(k), "include_meta": include_meta}
+        vstage: Dict[str, Any] = {"collection": collection, "k": int(k), "include_meta": bool(include_meta)}
+        if self.vector_b64:
+            from .vector import b64_vector
+
+            vstage["vector_b64"] = b64_vector(vector)
+        else:
+            vstage["vector"] = as_vector(vector)
         if filters is not None:
-            body["filters"] = dict(filters)
+            vstage["filters"] = filters
+        if ef is not None:
+            vstage["ef"] = int(ef)
+        if include_vector:
+            vstage["include_vector"] = True
+        body: Dict[str, Any] = {"vector": vstage}
         if sql is not None:
-            body["sql"] = {"sql": sql, "params": list(params or [])}
-        if enrich is not None:
-            body["enrich"] = dict(enrich)
+            st: Dict[str, Any] = {"sql": sql}
+            if params is not None:
+                st["params"] = dict(params) if isinstance(params, Mapping) else list(params)
+            if sql_id_from:
+                st["id_from"] = sql_id_from
+            body["sql"] = st
+        enrich: Dict[str, Any] = {}
+        if enrich_doc is not None:
+            enrich["doc"] = {"collection": enrich_doc, **({"id_from": doc_id_from} if doc_id_from else {})}
+        if enrich_state is not None:
+            enrich["state"] = {"key_template": enrich_state, **({"id_from": state_id_from} if state_id_from else {})}
+        if enrich:
+            body["enrich"] = enrich
         if audit is not None:
-            body["audit"] = dict(audit)
-        body.update({k2: v for k2, v in extra.items() if v is not None})
+            if isinstance(audit, Mapping):
+                body["audit"] = dict(audit)
+            else:
+                a: Dict[str, Any] = {"type": audit}
+                if audit_key is not None:
+                    a["key"] = audit_key
+                if audit_payload is not None:
+                    a["payload"] = audit_payload
+                body["audit"] = a
         r = self._request("POST", "/v1/query", json_body=body, idempotent=audit is None)
-        return r.json() or {}
-
-
+        data = r.json() or {}
+        return HybridResult(
+            [QueryHit.from_dict(h) for h in data.get("hits", [])],
+            dict(data.get("stages") or {}),
+            data.get("audit_offset"),
+            data,
+        )

@@ -28,6 +28,8 @@ __all__ = [
     "ApiKey",
     "NewApiKey",
     "PublishResult",
+    "QueryHit",
+    "HybridResult",
 ]
 
 
@@ -375,3 +377,41 @@ class PublishResult(Model):
 
     offset: int
     raw: Dict[str, Any] = _raw()
+
+
+@dataclass
+class QueryHit(SearchHit):
+    """A hit of the hybrid query: a search hit plus, when enrichment was
+    asked for, its ``doc`` (a :class:`Document` or ``None``) and its
+    ``state`` item (a :class:`StateItem` or ``None``)."""
+
+    doc: Optional[Document] = None
+    state: Optional[StateItem] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "QueryHit":
+        doc = d.get("doc")
+        st = d.get("state")
+        return cls(
+            d["id"], float(d.get("score") or 0.0), d.get("meta"), d.get("vector"), d,
+            Document.from_dict(doc) if isinstance(doc, dict) else None,
+            StateItem.from_dict(st) if isinstance(st, dict) else None,
+        )
+
+
+@dataclass
+class HybridResult(Model):
+    """The answer to ``client.query``: the kept hits best first, what each
+    stage did (``stages``: ``vector_candidates``, ``sql_kept``, ``rounds``,
+    ``fallback``) and the audit event's offset (``None`` without audit)."""
+
+    hits: List[QueryHit]
+    stages: Dict[str, Any]
+    audit_offset: Optional[int] = None
+    raw: Dict[str, Any] = _raw()
+
+    def __iter__(self) -> Iterator[QueryHit]:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
