@@ -147,7 +147,8 @@ func TestVectorEventsOverHTTP(t *testing.T) {
 	in.MustStatus(200, "POST", "/v1/vector/e/upsert", `{"id":"d","vector":[ 1.50 ,
 		2e0 ]}`)
 	in.MustStatus(200, "POST", "/v1/vector/e/update", `{"id":"d","vector":null,"meta":{"m":1}}`)
-	evs, _ := in.App.DB.ReadEvents(1, 10)
+	in.MustStatus(200, "POST", "/v1/vector/e/update", `{"id":"d","vector":[3,4]}`)
+	evs, _ := in.App.DB.ReadEvents(1, 20)
 	var got []string
 	for _, e := range evs {
 		got = append(got, string(e.Envelope[strings.Index(string(e.Envelope), `"type"`):]))
@@ -160,6 +161,7 @@ func TestVectorEventsOverHTTP(t *testing.T) {
 		`"type":"vector_upserted","data":{"collection":"e","id":"c","vector":[1.50,2e0],"meta":null}}`,
 		`"type":"vector_upserted","data":{"collection":"e","id":"d","vector":[1.5,2],"meta":null}}`,
 		`"type":"vector_updated","data":{"collection":"e","id":"d","vector":[0.6,0.8],"meta":{"m":1}}}`,
+		`"type":"vector_updated","data":{"collection":"e","id":"d","vector":[3,4],"meta":{"m":1}}}`,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("events %v", got)

@@ -94,7 +94,9 @@ func Open(db *storage.DB, opts Options) (*Store, error) {
 func (s *Store) Close() error {
 	var err error
 	s.once.Do(func() {
+		s.mu.Lock() // orders against the closed checks before bgWG.Add
 		s.closed.Store(true)
+		s.mu.Unlock()
 		close(s.closing)
 		s.bgWG.Wait()
 		s.mu.RLock()

@@ -58,6 +58,14 @@ func (s *Store) Vacuum(ctx context.Context, name string) (VacuumResult, error) {
 	if err := ctx.Err(); err != nil {
 		return VacuumResult{}, err
 	}
+	s.mu.RLock()
+	if s.closed.Load() {
+		s.mu.RUnlock()
+		return VacuumResult{}, ErrClosed
+	}
+	s.bgWG.Add(1)
+	s.mu.RUnlock()
+	defer s.bgWG.Done()
 	vctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -152,7 +160,10 @@ func (c *Collection) vacuum(ctx context.Context) (VacuumResult, error) {
 		if c.dropped.Load() {
 			return abort(ErrCollectionNotFound)
 		}
-		sg, removed := c.buildPacked(p)
+		sg, removed, err := c.buildPacked(ctx, p)
+		if err != nil {
+			return abort(err)
+		}
 		res.Removed += removed
 		built[i] = sg
 		if c.dir != "" && sg.n.Load() > 0 {
@@ -357,8 +368,9 @@ func (c *Collection) plan(segs []*segment) [][]*segment {
 }
 
 // buildPacked builds one mapped segment from the live vectors of p and
-// returns it with the number of tombstones it leaves out.
-func (c *Collection) buildPacked(p []*segment) (*segment, int64) {
+// returns it with the number of tombstones it leaves out. It stops early
+// when ctx ends.
+func (c *Collection) buildPacked(ctx context.Context, p []*segment) (*segment, int64, error) {
 	var iids []uint32
 	var slots []slot
 	var vecs [][]float32
@@ -395,13 +407,16 @@ func (c *Collection) buildPacked(p []*segment) (*segment, int64) {
 	if c.cfg.Index == IndexHNSW {
 		ns.graph = c.newGraph(max(len(iids), 1))
 		for from := uint32(0); from < cnt; from += indexChunk {
+			if err := ctx.Err(); err != nil {
+				return nil, 0, err
+			}
 			c.insertRange(ns, from, min(cnt, from+indexChunk))
 		}
 		ns.indexed.Store(cnt)
 		ns.arena.Store(nil)
 	}
 	ns.finished.Store(true)
-	return ns, removed
+	return ns, removed, nil
 }
 
 // replaceSegments returns cur with each pack's segments replaced by its

@@ -57,8 +57,11 @@ type prepItem struct {
 	meta   []byte    // compact JSON, nil = null
 	metaV  any       // decoded meta for the metadata index
 	event  []byte    // event data
-	// update only: which fields are given.
+	// update only: which fields are given, and the vector as sent (for
+	// the event, built in the committer once the meta is merged).
 	hasVec, hasMeta bool
+	sent            []float32
+	sentJSON        []byte
 }
 
 // checkItem runs the contract's per-item checks that need no collection:
@@ -215,6 +218,7 @@ func (s *Store) Update(ctx context.Context, coll, id string, vec []float32, vecJ
 			return err
 		}
 		p.index, p.stored = index, encodeVector(stored)
+		p.sent, p.sentJSON = vec, vecJSON
 	}
 	if p.hasMeta {
 		p.meta, p.metaV = cmeta, decodeMeta(cmeta)
@@ -372,10 +376,15 @@ func (c *Collection) mergeUpdate(tx *storage.Tx, a *appliedItem, old uint32, old
 		p.metaV = nil // decoded by the hook
 	}
 	if p.event == nil {
-		// The merged vector, as stored (the normalised one for dot).
-		sv := make([]float32, c.cfg.Dim)
-		decodeVectorInto(sv, p.stored)
-		p.event = vectorEventData(c.cfg.Name, p.id, sv, nil, p.meta)
+		// The merged vector: as sent when given, else as stored (the
+		// normalised one for dot).
+		if p.hasVec {
+			p.event = vectorEventData(c.cfg.Name, p.id, p.sent, p.sentJSON, p.meta)
+		} else {
+			sv := make([]float32, c.cfg.Dim)
+			decodeVectorInto(sv, p.stored)
+			p.event = vectorEventData(c.cfg.Name, p.id, sv, nil, p.meta)
+		}
 	}
 	a.p, a.vec, a.meta, a.metaV = &p, p.index, p.meta, p.metaV
 	return nil
