@@ -19,7 +19,6 @@ line is a user message.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import uuid
 from typing import Any, Dict, List, Optional
