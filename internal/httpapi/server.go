@@ -24,6 +24,7 @@ import (
 	"github.com/luma-db/luma/internal/docstore"
 	"github.com/luma-db/luma/internal/events"
 	"github.com/luma-db/luma/internal/metrics"
+	"github.com/luma-db/luma/internal/query"
 	"github.com/luma-db/luma/internal/sqlstore"
 	"github.com/luma-db/luma/internal/state"
 	"github.com/luma-db/luma/internal/storage"
@@ -42,6 +43,7 @@ type Deps struct {
 	SQL     *sqlstore.Store // nil when SQLite is disabled
 	Vector  *vector.Store
 	Corpus  *corpus.Store // the /search corpus
+	Query   *query.Engine // POST /v1/query; nil: no route
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
 	Version string
@@ -105,8 +107,9 @@ func New(d Deps) *Server {
 		s.eventsPublishRoutes(),
 		s.vectorRoutes(),
 		s.searchRoutes(),
+		s.queryRoutes(),
 	)
-	s.mappers = append(s.mappers, mapSQLError, mapVectorError, mapCorpusError)
+	s.mappers = append(s.mappers, mapSQLError, mapVectorError, mapCorpusError, mapQueryError)
 	for i := range s.routes {
 		rt := &s.routes[i]
 		s.mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))

@@ -19,6 +19,7 @@ import (
 	"github.com/luma-db/luma/internal/events"
 	"github.com/luma-db/luma/internal/httpapi"
 	"github.com/luma-db/luma/internal/metrics"
+	"github.com/luma-db/luma/internal/query"
 	"github.com/luma-db/luma/internal/sqlstore"
 	"github.com/luma-db/luma/internal/state"
 	"github.com/luma-db/luma/internal/storage"
@@ -44,6 +45,7 @@ type App struct {
 	SQL     *sqlstore.Store // nil when SQLite is disabled
 	Vector  *vector.Store
 	Corpus  *corpus.Store
+	Query   *query.Engine
 	HTTP    *httpapi.Server
 
 	closers []func() error // in reverse order of opening
@@ -128,6 +130,8 @@ func Open(cfg *config.Config, log *slog.Logger) (_ *App, err error) {
 		return nil, err
 	}
 
+	a.Query = query.New(query.Options{DB: db, Vector: a.Vector, SQL: a.SQL, Docs: a.Docs, State: a.State})
+
 	a.Metrics.GaugeFunc("luma_last_offset", "Offset of the last durable event.", func() float64 { return float64(db.LastOffset()) })
 	a.Metrics.GaugeFunc("luma_retention_floor", "Oldest retained event offset.", func() float64 { return float64(db.Floor()) })
 	a.Metrics.GaugeFunc("luma_event_log_bytes", "Bytes of retained event records.", func() float64 { return float64(db.LogBytes()) })
@@ -138,7 +142,7 @@ func Open(cfg *config.Config, log *slog.Logger) (_ *App, err error) {
 	a.HTTP = httpapi.New(httpapi.Deps{
 		Config: cfg, DB: db, Hub: hub, State: a.State, Docs: a.Docs, Auth: a.Auth,
 		Metrics: a.Metrics, Logger: log, Version: Version, Started: time.Now(),
-		SQL: a.SQL, Vector: a.Vector, Corpus: a.Corpus,
+		SQL: a.SQL, Vector: a.Vector, Corpus: a.Corpus, Query: a.Query,
 	})
 	return a, nil
 }
