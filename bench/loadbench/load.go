@@ -299,12 +299,14 @@ func runPoint(lg *slog.Logger, cfg *config, sp spec, round int) (point, error) {
 		cleanup func() error
 	)
 	switch sp.System {
-	case "luma":
-		profile := ""
-		if cfg.ProfileDir != "" {
+	case "luma", "lumab":
+		bin, profile := cfg.LumaBin, ""
+		if sp.System == "lumab" {
+			bin = cfg.LumaBBin
+		} else if cfg.ProfileDir != "" {
 			profile = filepath.Join(cfg.ProfileDir, "luma-"+tag+".cpu.pprof")
 		}
-		s, err := startLuma(cfg, cfg.Dir, tag, profile)
+		s, err := startLuma(cfg, bin, cfg.Dir, sp.System+"-"+tag, profile)
 		if err != nil {
 			return p, err
 		}
@@ -312,6 +314,13 @@ func runPoint(lg *slog.Logger, cfg *config, sp spec, round int) (point, error) {
 		drv = newLumaDriver(s.base, sp.Clients, cfg.Keys, sp.Size, val)
 		mc := &http.Client{Timeout: 10 * time.Second}
 		scrapeF = func() (promSamples, error) { return scrape(mc, s.base+"/v1/metrics") }
+	case "nethttp":
+		s, err := startFloor(cfg, cfg.Dir, tag)
+		if err != nil {
+			return p, err
+		}
+		srv, cleanup = s.proc, func() error { return s.close(cfg.Keep) }
+		drv = newLumaDriver(s.base, sp.Clients, cfg.Keys, sp.Size, val)
 	case "redis":
 		s, err := startRedis(cfg, cfg.Dir, tag)
 		if err != nil {
@@ -440,7 +449,7 @@ func runPoint(lg *slog.Logger, cfg *config, sp spec, round int) (point, error) {
 	}
 	p.LoadAvg1 = loadAvg1()
 	p.CPUPressure, p.IOPressure = pressure("cpu"), pressure("io")
-	if sp.System == "luma" && sp.Workload == "put" {
+	if sp.System != "redis" && sp.Workload == "put" && after.metrics != nil {
 		p.Commit = newCommitStats(before.metrics, after.metrics, window)
 	}
 	p.AOFRewrites = after.aofRewrites - before.aofRewrites

@@ -39,16 +39,22 @@
 // order, and records send-to-receive latency. Each rate gets a fresh server.
 //
 // The load generator and the servers share the machine's CPUs unless
-// -server-cpus / -client-cpus pin them (taskset for the servers,
-// sched_setaffinity for this process).
+// -server-cpus / -client-cpus pin them (taskset -c for the servers, which
+// then see only those CPUs and size GOMAXPROCS to them; sched_setaffinity
+// on every thread of this process plus GOMAXPROCS for the generator).
+//
+// Diagnostics: system nethttp is a do-nothing net/http server answering the
+// same routes (the HTTP floor on this machine); system lumab with
+// -lumab-bin runs a second Luma build in the same interleaved plan (A/B of
+// a proposed fix); -profile DIR runs Luma under the in-process harness (the
+// serve subcommand, profserve.go) and writes a CPU profile of each Luma
+// point's measured window.
 //
 // Usage, from the repository root:
 //
-//	go run ./bench/loadbench -json bench/loadbench/results.json
-//	go run ./bench/loadbench -load=false -sse-subs 1000 -sse-rates 500,1000
-//
-// The serve subcommand is the in-process profiling harness (profserve.go);
-// -profile DIR uses it for the Luma points.
+//	go run ./bench/loadbench -json /tmp/loadbench.json
+//	go run ./bench/loadbench -load=false -sse-subs 1000 -sse-rates 100,500
+//	go run ./bench/loadbench -systems luma,nethttp -workloads put -clients 64 -sse=false -profile /tmp/prof
 package main
 
 import (
@@ -68,6 +74,7 @@ import (
 // config is everything a run depends on; it is recorded in the JSON output.
 type config struct {
 	LumaBin   string        `json:"luma_bin"`
+	LumaBBin  string        `json:"lumab_bin,omitempty"`
 	LumaArgs  string        `json:"luma_args"`
 	LumaRev   string        `json:"luma_rev"`
 	RedisBin  string        `json:"redis_bin"`
@@ -113,6 +120,7 @@ func main() {
 	)
 	flag.StringVar(&cfg.LumaBin, "luma-bin", "", "Luma server `binary` to run (default: go build ./cmd/luma into a temporary directory)")
 	flag.StringVar(&cfg.LumaRev, "luma-rev", "", "what the Luma binary was built from, for the report (default: git describe --always --dirty of the working directory)")
+	flag.StringVar(&cfg.LumaBBin, "lumab-bin", "", "a second Luma `binary`, system lumab, to A/B against luma in the same interleaved run")
 	flag.StringVar(&cfg.LumaArgs, "luma-args", "", "extra space-separated flags for every Luma server")
 	flag.StringVar(&cfg.RedisBin, "redis-bin", "redis-server", "redis-server `binary` (Debian: apt-get install -y redis-server)")
 	flag.StringVar(&cfg.Dir, "dir", os.TempDir(), "parent `directory` of the servers' data directories; must be on a real disk, not tmpfs")
@@ -123,7 +131,7 @@ func main() {
 	flag.StringVar(&clients, "clients", "1,16,64", "comma-separated concurrent client counts")
 	flag.StringVar(&sizes, "sizes", "100,1024", "comma-separated value sizes in bytes (the JSON value, quotes included)")
 	flag.StringVar(&workloads, "workloads", "put,get", "comma-separated workloads: put, get")
-	flag.StringVar(&systems, "systems", "luma,redis", "comma-separated systems: luma, redis")
+	flag.StringVar(&systems, "systems", "luma,redis", "comma-separated systems: luma, redis, nethttp (a do-nothing net/http server with Luma's state routes: the HTTP floor), lumab (see -lumab-bin)")
 	flag.IntVar(&cfg.Keys, "keys", 10000, "key space size per value size")
 	flag.BoolVar(&cfg.Load, "load", true, "run the Luma vs Redis load points")
 	flag.BoolVar(&cfg.SSE, "sse", true, "run the SSE fan-out test")
@@ -179,8 +187,11 @@ func (c *config) parse(clients, sizes, workloads, systems, sseRates string) erro
 	if c.Workloads, err = parseWords(workloads, "put", "get"); err != nil {
 		return fmt.Errorf("-workloads: %w", err)
 	}
-	if c.Systems, err = parseWords(systems, "luma", "redis"); err != nil {
+	if c.Systems, err = parseWords(systems, "luma", "redis", "nethttp", "lumab"); err != nil {
 		return fmt.Errorf("-systems: %w", err)
+	}
+	if slices.Contains(c.Systems, "lumab") != (c.LumaBBin != "") {
+		return fmt.Errorf("-lumab-bin and the system lumab go together")
 	}
 	c.lumaExtra = strings.Fields(c.LumaArgs)
 	switch {
@@ -296,6 +307,11 @@ func run(lg *slog.Logger, cfg *config) error {
 		}
 	} else if cfg.LumaBin, err = filepath.Abs(cfg.LumaBin); err != nil {
 		return err
+	}
+	if cfg.LumaBBin != "" {
+		if cfg.LumaBBin, err = filepath.Abs(cfg.LumaBBin); err != nil {
+			return err
+		}
 	}
 	rep := report{Machine: describeMachine(cfg), Config: cfg}
 	lg.Info("machine", "cpu", rep.Machine.CPU, "cpus", rep.Machine.CPUs, "kernel", rep.Machine.Kernel,

@@ -4,12 +4,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -27,6 +32,7 @@ func serveMain(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	cpuPath := fs.String("cpuprofile", "", "write a CPU profile of the SIGUSR1..SIGUSR2 window to this `file`")
 	contention := fs.Bool("contention", false, "also write block and mutex profiles of the window (<cpuprofile>.block, .mutex)")
+	floor := fs.Bool("floor", false, "serve the do-nothing state routes (see floorHandler) instead of Luma")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: loadbench serve -cpuprofile FILE [-contention] -- [luma flags]")
 		fs.PrintDefaults()
@@ -37,6 +43,9 @@ func serveMain(args []string) int {
 	if err != nil {
 		log.Error("config", "err", err)
 		return 2
+	}
+	if *floor {
+		return serveFloor(log, cfg.Addr())
 	}
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
@@ -50,10 +59,22 @@ func serveMain(args []string) int {
 		return 1
 	}
 
+	prof := &profiler{log: log, path: *cpuPath, contention: *contention}
 	sigc := make(chan os.Signal, 4)
 	signal.Notify(sigc, syscall.SIGUSR1, syscall.SIGUSR2)
+	go func() {
+		for sig := range sigc {
+			if sig == syscall.SIGUSR1 {
+				prof.start()
+			} else {
+				prof.stop()
+			}
+		}
+	}()
+	// A profile still being written when SIGTERM arrives must be finished
+	// before the process exits.
+	defer prof.stop()
 	defer signal.Stop(sigc)
-	go profileOnSignals(log, sigc, *cpuPath, *contention)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -69,42 +90,58 @@ func serveMain(args []string) int {
 	return 0
 }
 
-// profileOnSignals starts profiling on SIGUSR1 and writes the profiles on
-// SIGUSR2. It runs until the process exits.
-func profileOnSignals(log *slog.Logger, sigc <-chan os.Signal, cpuPath string, contention bool) {
-	var f *os.File
-	for sig := range sigc {
-		switch {
-		case sig == syscall.SIGUSR1 && f == nil && cpuPath != "":
-			var err error
-			if f, err = os.Create(cpuPath); err != nil {
-				log.Error("cpu profile", "err", err)
-				f = nil
-				continue
-			}
-			if err := pprof.StartCPUProfile(f); err != nil {
-				log.Error("cpu profile", "err", err)
-				f.Close()
-				f = nil
-				continue
-			}
-			if contention {
-				runtime.SetBlockProfileRate(int(10 * time.Microsecond)) // one sample per 10 µs blocked
-				runtime.SetMutexProfileFraction(10)
-			}
-		case sig == syscall.SIGUSR2 && f != nil:
-			pprof.StopCPUProfile()
-			if err := f.Close(); err != nil {
-				log.Error("cpu profile", "err", err)
-			}
-			f = nil
-			if contention {
-				writeProfile(log, "block", cpuPath+".block")
-				writeProfile(log, "mutex", cpuPath+".mutex")
-				runtime.SetBlockProfileRate(0)
-				runtime.SetMutexProfileFraction(0)
-			}
-		}
+// profiler writes a CPU profile (and optionally block and mutex profiles)
+// of the window between start and stop.
+type profiler struct {
+	log        *slog.Logger
+	path       string
+	contention bool
+
+	mu sync.Mutex // guards f; held while a profile is written
+	f  *os.File   // open while profiling
+}
+
+func (p *profiler) start() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.f != nil || p.path == "" {
+		return
+	}
+	f, err := os.Create(p.path)
+	if err != nil {
+		p.log.Error("cpu profile", "err", err)
+		return
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		p.log.Error("cpu profile", "err", err)
+		f.Close()
+		return
+	}
+	p.f = f
+	if p.contention {
+		runtime.SetBlockProfileRate(int(10 * time.Microsecond)) // one sample per 10 µs blocked
+		runtime.SetMutexProfileFraction(10)
+	}
+}
+
+// stop ends the window and writes the profiles; it does nothing when no
+// profile is running.
+func (p *profiler) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.f == nil {
+		return
+	}
+	pprof.StopCPUProfile()
+	if err := p.f.Close(); err != nil {
+		p.log.Error("cpu profile", "err", err)
+	}
+	p.f = nil
+	if p.contention {
+		writeProfile(p.log, "block", p.path+".block")
+		writeProfile(p.log, "mutex", p.path+".mutex")
+		runtime.SetBlockProfileRate(0)
+		runtime.SetMutexProfileFraction(0)
 	}
 }
 
@@ -118,4 +155,62 @@ func writeProfile(log *slog.Logger, name, path string) {
 	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
 		log.Error(name+" profile", "err", err)
 	}
+}
+
+// serveFloor answers GET and PUT /v1/state/{key} the way a server with no
+// storage, no JSON work and no middleware would: read the request, write a
+// fixed small JSON answer. Its throughput is the ceiling Go's net/http
+// (HTTP/1.1 parsing, the connection goroutine, two syscalls per request)
+// puts on any handler on this machine.
+func serveFloor(log *slog.Logger, addr string) int {
+	mux := http.NewServeMux()
+	ok := []byte(`{"status":"ok","last_offset":0}`)
+	putAnswer := []byte(`{"key":"k","revision":1,"expires_at_ms":null}`)
+	var answers sync.Map // value size -> GET answer
+	getAnswer := func(key string) []byte {
+		// Keys are lb:<size>:<n>: answer with a value of that size.
+		size := 100
+		if f := strings.Split(key, ":"); len(f) == 3 {
+			if n, err := strconv.Atoi(f[1]); err == nil && n >= 3 && n <= 1<<20 {
+				size = n
+			}
+		}
+		if b, ok := answers.Load(size); ok {
+			return b.([]byte)
+		}
+		b := []byte(`{"key":"k","value":"` + strings.Repeat("v", size-2) + `","revision":1,"expires_at_ms":null}`)
+		answers.Store(size, b)
+		return b
+	}
+	write := func(w http.ResponseWriter, b []byte) {
+		h := w.Header()
+		h["Content-Type"] = []string{"application/json"}
+		h["Content-Length"] = []string{strconv.Itoa(len(b))}
+		_, _ = w.Write(b)
+	}
+	mux.HandleFunc("GET /v1/health", func(w http.ResponseWriter, r *http.Request) { write(w, ok) })
+	mux.HandleFunc("PUT /v1/state/{key}", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		write(w, putAnswer)
+	})
+	mux.HandleFunc("POST /v1/state/batch_put", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		write(w, []byte(`{"results":[]}`))
+	})
+	mux.HandleFunc("GET /v1/state/{key}", func(w http.ResponseWriter, r *http.Request) { write(w, getAnswer(r.PathValue("key"))) })
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		log.Error("serve", "err", err)
+		return 1
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	return 0
 }

@@ -189,6 +189,25 @@ func ops(r *row) string {
 	return fmt.Sprintf("%s (%s–%s)", num(r.OpsPerSec), num(r.MinOpsPerSec), num(r.MaxOpsPerSec))
 }
 
+// printCompare writes one workload's table of system a against system b.
+func printCompare(w io.Writer, rep *report, wl, a, b, title string) {
+	cfg := rep.Config
+	fmt.Fprintf(w, "\n#### %s\n\n", title)
+	fmt.Fprintf(w, "| clients | value | %s ops/s (min–max) | %s ops/s (min–max) | %s ÷ %s | %s p50 / p99 / p999 ms | %s p50 / p99 / p999 ms |\n", a, b, a, b, a, b)
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|")
+	for _, size := range cfg.Sizes {
+		for _, c := range cfg.Clients {
+			l := findRow(rep.Rows, spec{a, wl, c, size})
+			r := findRow(rep.Rows, spec{b, wl, c, size})
+			ratio := "–"
+			if l != nil && r != nil && r.OpsPerSec > 0 {
+				ratio = fmt.Sprintf("%.2f", l.OpsPerSec/r.OpsPerSec)
+			}
+			fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s |\n", c, sizeLabel(size), ops(l), ops(r), ratio, lat(l), lat(r))
+		}
+	}
+}
+
 // printReport writes the Markdown tables of the run.
 func printReport(w io.Writer, rep *report) {
 	m := rep.Machine
@@ -206,34 +225,42 @@ func printReport(w io.Writer, rep *report) {
 			"get": "Read: Luma GET /v1/state/{key} vs Redis GET",
 		}
 		for _, wl := range cfg.Workloads {
-			fmt.Fprintf(w, "\n#### %s\n\n", titles[wl])
-			fmt.Fprintln(w, "| clients | value | Luma ops/s (min–max) | Redis ops/s (min–max) | Luma ÷ Redis | Luma p50 / p99 / p999 ms | Redis p50 / p99 / p999 ms |")
-			fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|")
-			for _, size := range cfg.Sizes {
-				for _, c := range cfg.Clients {
-					l := findRow(rep.Rows, spec{"luma", wl, c, size})
-					r := findRow(rep.Rows, spec{"redis", wl, c, size})
-					ratio := "–"
-					if l != nil && r != nil && r.OpsPerSec > 0 {
-						ratio = fmt.Sprintf("%.2f", l.OpsPerSec/r.OpsPerSec)
+			if slices.Contains(cfg.Systems, "luma") && slices.Contains(cfg.Systems, "redis") {
+				printCompare(w, rep, wl, "luma", "redis", titles[wl])
+			}
+			if slices.Contains(cfg.Systems, "lumab") {
+				printCompare(w, rep, wl, "lumab", "luma", "A/B "+wl+": lumab ("+cfg.LumaBBin+") vs luma ("+cfg.LumaBin+")")
+			}
+		}
+		if slices.Contains(cfg.Systems, "nethttp") {
+			fmt.Fprintln(w, "\n#### HTTP floor: a do-nothing net/http server with the same routes (loadbench serve -floor)")
+			fmt.Fprintln(w, "\n| workload | clients | value | ops/s (min–max) | p50 / p99 / p999 ms | server µs/op | generator µs/op |")
+			fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+			for _, wl := range cfg.Workloads {
+				for _, size := range cfg.Sizes {
+					for _, c := range cfg.Clients {
+						if f := findRow(rep.Rows, spec{"nethttp", wl, c, size}); f != nil {
+							fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %s |\n", wl, c, sizeLabel(size), ops(f), lat(f), num(f.ServerCPUus), num(f.ClientCPUus))
+						}
 					}
-					fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s |\n", c, sizeLabel(size), ops(l), ops(r), ratio, lat(l), lat(r))
 				}
 			}
 		}
-		if slices.Contains(cfg.Workloads, "put") && slices.Contains(cfg.Systems, "luma") {
+		if slices.Contains(cfg.Workloads, "put") && (slices.Contains(cfg.Systems, "luma") || slices.Contains(cfg.Systems, "lumab")) {
 			fmt.Fprintln(w, "\n#### Luma commit groups during the PUT points (/v1/metrics, measured window)")
-			fmt.Fprintln(w, "\n| clients | value | requests per group: mean (p50 ≤, p99 ≤) | groups/s | group sync ms: mean (p50 ≤, p99 ≤) | syncs > 2 ms |")
-			fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|")
-			for _, size := range cfg.Sizes {
-				for _, c := range cfg.Clients {
-					l := findRow(rep.Rows, spec{"luma", "put", c, size})
-					if l == nil {
-						continue
+			fmt.Fprintln(w, "\n| system | clients | value | requests per group: mean (p50 ≤, p99 ≤) | groups/s | group sync ms: mean (p50 ≤, p99 ≤) | syncs > 2 ms | server µs/op |")
+			fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+			for _, sys := range []string{"luma", "lumab"} {
+				for _, size := range cfg.Sizes {
+					for _, c := range cfg.Clients {
+						l := findRow(rep.Rows, spec{sys, "put", c, size})
+						if l == nil {
+							continue
+						}
+						fmt.Fprintf(w, "| %s | %d | %s | %s (%s, %s) | %s | %s (%s, %s) | %.0f %% | %s |\n", sys, c, sizeLabel(size),
+							num(l.MeanGroup), le(l.GroupP50), le(l.GroupP99), num(l.GroupsPerSec),
+							num(l.SyncMeanMs), le(l.SyncP50Ms), le(l.SyncP99Ms), 100*l.SyncOver2ms, num(l.ServerCPUus))
 					}
-					fmt.Fprintf(w, "| %d | %s | %s (%s, %s) | %s | %s (%s, %s) | %.0f %% |\n", c, sizeLabel(size),
-						num(l.MeanGroup), le(l.GroupP50), le(l.GroupP99), num(l.GroupsPerSec),
-						num(l.SyncMeanMs), le(l.SyncP50Ms), le(l.SyncP99Ms), 100*l.SyncOver2ms)
 				}
 			}
 		}

@@ -154,11 +154,11 @@ type lumaServer struct {
 	dir  string
 }
 
-// startLuma starts a Luma server on a fresh data directory under parent.
-// With profile set it runs this binary's in-process harness (serve
-// subcommand) instead of cfg.LumaBin, writing a CPU profile there for the
-// windows the tool marks with SIGUSR1/SIGUSR2.
-func startLuma(cfg *config, parent, tag, profile string) (*lumaServer, error) {
+// startLuma starts the Luma binary bin on a fresh data directory under
+// parent. With profile set it runs this binary's in-process harness (serve
+// subcommand) instead, writing a CPU profile there for the window the tool
+// marks with SIGUSR1/SIGUSR2.
+func startLuma(cfg *config, bin, parent, tag, profile string) (*lumaServer, error) {
 	dir, err := os.MkdirTemp(parent, "luma-"+tag+"-")
 	if err != nil {
 		return nil, err
@@ -169,7 +169,6 @@ func startLuma(cfg *config, parent, tag, profile string) (*lumaServer, error) {
 	}
 	args := []string{"--data-dir", filepath.Join(dir, "data"), "--port", strconv.Itoa(port), "--logs", "warn"}
 	args = append(args, cfg.lumaExtra...)
-	bin := cfg.LumaBin
 	if profile != "" {
 		self, err := os.Executable()
 		if err != nil {
@@ -183,6 +182,34 @@ func startLuma(cfg *config, parent, tag, profile string) (*lumaServer, error) {
 		args = append(append(pre, "--"), args...)
 	}
 	p, err := startProc("luma", cfg.ServerCPUs, filepath.Join(dir, "luma.log"), bin, args...)
+	if err != nil {
+		return nil, err
+	}
+	s := &lumaServer{proc: p, base: "http://127.0.0.1:" + strconv.Itoa(port), dir: dir}
+	if err := s.waitReady(30 * time.Second); err != nil {
+		_ = s.close(false)
+		return nil, err
+	}
+	return s, nil
+}
+
+// startFloor starts this binary's do-nothing HTTP server (serve -floor),
+// which answers Luma's state routes without storing anything: what Go's
+// net/http alone costs on this machine.
+func startFloor(cfg *config, parent, tag string) (*lumaServer, error) {
+	dir, err := os.MkdirTemp(parent, "nethttp-"+tag+"-")
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	p, err := startProc("nethttp", cfg.ServerCPUs, filepath.Join(dir, "nethttp.log"), self, "serve", "-floor", "--", "--port", strconv.Itoa(port))
 	if err != nil {
 		return nil, err
 	}

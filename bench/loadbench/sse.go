@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -143,7 +145,11 @@ func runSSE(lg *slog.Logger, cfg *config, rate float64) (*sseResult, error) {
 		Subscribers: cfg.SSESubs, TargetRate: rate, Writers: cfg.SSEWriters, ValueSize: cfg.SSESize,
 		Warmup: cfg.SSEWarmup.String(), Duration: cfg.SSEDuration.String(), LoadAvgStart: loadAvg1(),
 	}
-	s, err := startLuma(cfg, cfg.Dir, "sse", "")
+	profile := ""
+	if cfg.ProfileDir != "" {
+		profile = filepath.Join(cfg.ProfileDir, fmt.Sprintf("luma-sse-%.0f.cpu.pprof", rate))
+	}
+	s, err := startLuma(cfg, cfg.LumaBin, cfg.Dir, "sse", profile)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +271,9 @@ func runSSE(lg *slog.Logger, cfg *config, rate float64) (*sseResult, error) {
 			for {
 				i := next.Add(1) - 1
 				due := start.Add(time.Duration(i) * interval)
-				if !due.Before(end) {
+				if !due.Before(end) || !time.Now().Before(end) {
+					// Past the end: PUTs the server was too slow to take
+					// are not sent (the report shows offered vs achieved).
 					return
 				}
 				time.Sleep(time.Until(due))
@@ -293,6 +301,12 @@ func runSSE(lg *slog.Logger, cfg *config, rate float64) (*sseResult, error) {
 				}
 			}
 		}()
+	}
+	if profile != "" {
+		time.Sleep(time.Until(t0))
+		_ = s.signal(syscall.SIGUSR1)
+		time.Sleep(time.Until(end))
+		_ = s.signal(syscall.SIGUSR2)
 	}
 	wg.Wait()
 	writeEnd := time.Now()
