@@ -107,6 +107,7 @@ func New(d Deps) *Server {
 		s.eventsPublishRoutes(),
 		s.vectorRoutes(),
 		s.searchRoutes(),
+		s.uiRoutes(),
 		s.queryRoutes(),
 	)
 	s.mappers = append(s.mappers, mapSQLError, mapVectorError, mapCorpusError, mapQueryError)
@@ -121,11 +122,12 @@ func New(d Deps) *Server {
 // Handler returns the root handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Routes lists every registered route.
+// Routes lists every registered route. Path is the route's OpenAPI path:
+// the pattern without ServeMux's {$} ("/{$}" is "/").
 func (s *Server) Routes() []RouteInfo {
 	out := make([]RouteInfo, 0, len(s.routes))
 	for _, r := range s.routes {
-		out = append(out, RouteInfo{Method: r.method, Path: r.pattern})
+		out = append(out, RouteInfo{Method: r.method, Path: strings.TrimSuffix(r.pattern, "{$}")})
 	}
 	return out
 }
