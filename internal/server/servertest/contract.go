@@ -67,7 +67,9 @@ func loadSpec() (*openapi3.T, error) {
 	specOnce.Do(func() {
 		// Text answers other than JSON: compared as strings.
 		openapi3filter.RegisterBodyDecoder("text/yaml", openapi3filter.PlainBodyDecoder)
-		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+		for _, ct := range []string{"text/html", "text/css", "text/javascript", "image/svg+xml"} {
+			openapi3filter.RegisterBodyDecoder(ct, openapi3filter.PlainBodyDecoder)
+		}
 		loader := openapi3.NewLoader()
 		s, err := loader.LoadFromData(docs.OpenAPI)
 		if err != nil {
@@ -116,7 +118,11 @@ func newContract(s *openapi3.T, table []httpapi.RouteInfo, report func(string)) 
 			names = append(names, m[1])
 		}
 		method, path := rt.Method, rt.Path
-		c.routes.HandleFunc(method+" "+path, func(_ http.ResponseWriter, r *http.Request) {
+		pattern := path
+		if strings.HasSuffix(pattern, "/") {
+			pattern += "{$}" // RouteInfo drops it; "/" alone would match every path
+		}
+		c.routes.HandleFunc(method+" "+pattern, func(_ http.ResponseWriter, r *http.Request) {
 			m := r.Context().Value(matchKey{}).(*routeMatch)
 			m.method, m.path, m.params = method, path, map[string]string{}
 			for _, n := range names {
