@@ -54,6 +54,8 @@
 //
 // Writes are serialized by the committer; reads go to the engine directly
 // and see each document as committed when read (no snapshot across a
-// page). The builder is one goroutine owned by the Store (New starts it,
-// Close stops it). defsMu guards only the decoded-definitions cache.
+// page). The Store owns two goroutines, started by New and stopped by
+// Close: the builder and the reconciler (reconcile.go), which fixes the
+// entries of documents changed through /v1/state by reading the event log
+// behind the writers. defsMu guards only the decoded-definitions cache.
 package docstore

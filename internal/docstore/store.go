@@ -53,6 +53,8 @@ type Options struct {
 	// buildHook, if set (tests), runs in the builder before each batch; it
 	// returns false to stop the builder as Close would.
 	buildHook func(c, field string, processed uint64) bool
+	// noReconcile (tests) leaves the reconciler off.
+	noReconcile bool
 }
 
 // Doc is a stored document.
@@ -76,10 +78,11 @@ type Store struct {
 	defsMu    sync.Mutex            // guards defsCache
 	defsCache map[string]cachedDefs // collection -> last decoded definitions
 
-	kick  chan struct{} // wakes the builder
-	stopc chan struct{}
-	wg    sync.WaitGroup
-	once  sync.Once
+	kick   chan struct{} // wakes the builder
+	stopc  chan struct{}
+	cancel context.CancelFunc // stops the reconciler
+	wg     sync.WaitGroup
+	once   sync.Once
 }
 
 // New returns a store over db and st and starts the background index
@@ -110,17 +113,24 @@ func New(db *storage.DB, st *state.Store, o Options) (*Store, error) {
 		kick:      make(chan struct{}, 1),
 		stopc:     make(chan struct{}),
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
 	s.wg.Add(1)
 	go s.builder()
 	s.wake()
+	if !o.noReconcile {
+		s.wg.Add(1)
+		go s.reconciler(ctx)
+	}
 	return s, nil
 }
 
-// Close stops the index builder; a build in progress resumes at the next
-// New. It is safe to call more than once.
+// Close stops the index builder and the reconciler; a build in progress
+// resumes at the next New. It is safe to call more than once.
 func (s *Store) Close() {
 	s.once.Do(func() {
 		close(s.stopc)
+		s.cancel()
 		s.wg.Wait()
 	})
 }

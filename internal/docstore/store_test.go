@@ -19,13 +19,20 @@ type testEnv struct {
 	ds *Store
 }
 
+// openEnv opens a store with its reconciler running, as in the server.
 func openEnv(t testing.TB, dir string, o Options) *testEnv {
+	t.Helper()
+	return openEnvWith(t, dir, o, true)
+}
+
+func openEnvWith(t testing.TB, dir string, o Options, reconcile bool) *testEnv {
 	t.Helper()
 	e := &testEnv{}
 	db, err := storage.Open(storage.Options{Dir: dir, InMemory: dir == ""})
 	if err != nil {
 		t.Fatal(err)
 	}
+	o.noReconcile = !reconcile
 	st, err := state.New(db, state.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -706,3 +706,30 @@ func FuzzDocFindBody(f *testing.F) {
 		}
 	})
 }
+
+// TestDocStateWritesReachIndexes: a document key written or deleted through
+// /v1/state (allowed: documents are state keys) is indexed like one written
+// through /v1/doc, by the store's reconciler following the event log.
+func TestDocStateWritesReachIndexes(t *testing.T) {
+	in := servertest.Start(t, nil)
+	in.MustStatus(200, "POST", "/v1/doc/c/_indexes", `{"field":"k","type":"keyword"}`)
+	in.MustStatus(200, "PUT", "/v1/doc/c/a", `{"k":"v"}`)
+	in.MustStatus(200, "PUT", "/v1/state/doc:c:b", `{"value":{"k":"v"}}`)
+	waitFindHTTP := func(want string) {
+		t.Helper()
+		for {
+			var res findResult
+			in.MustStatus(200, "POST", "/v1/doc/c/find", `{"filter":{"k":"v"}}`).JSON(t, &res)
+			if res.IndexUsed == nil || *res.IndexUsed != "k" {
+				t.Fatalf("index not used: %v", res.IndexUsed)
+			}
+			if fmt.Sprint(res.ids()) == want {
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	waitFindHTTP("[a b]")
+	in.MustStatus(200, "DELETE", "/v1/state/doc:c:a", nil)
+	waitFindHTTP("[b]")
+}
