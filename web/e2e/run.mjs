@@ -125,9 +125,11 @@ async function runTest(context, srv, name, fn) {
     page, srv,
     // allow lets console errors matching re through (answers a test provokes).
     allow: re => allowed.push(re),
-    shot: async (file, opts = {}) => {
+    // shot saves a screenshot; with --docs-screenshots also to docs/img
+    // (unless docs is false).
+    shot: async (file, { docs = true, ...opts } = {}) => {
       await page.screenshot({ path: join(shots, file + '.png'), ...opts });
-      if (docsScreenshots) await page.screenshot({ path: join(docsImg, file + '.png'), ...opts });
+      if (docsScreenshots && docs) await page.screenshot({ path: join(docsImg, file + '.png'), ...opts });
     },
   };
   const start = Date.now();
@@ -272,7 +274,7 @@ async function localTests(context, srv) {
     await page.getByTestId('state-save').click();
     await page.getByTestId('state-revision').getByText('revision 3').waitFor();
     assert.deepEqual((await srv.api('GET', '/v1/state/cas:demo')).body.value, { n: 3 });
-    await shot('state');
+    await shot('state', { docs: false });
   });
 
   await runTest(context, srv, 'state: pages follow X-Next-Cursor', async ({ page }) => {
@@ -430,7 +432,9 @@ async function keyedTests(context, srv) {
     await gap.waitFor();
     assert.match(await gap.innerText(), /^Gap: events 1…\d+ are not available/);
     await page.getByTestId('ev-list').locator('[data-type="state_updated"]', { hasText: 'gap:39' }).waitFor();
-    await shot('events-gap', { clip: { x: 0, y: 0, width: 1280, height: 400 } });
+    await gap.scrollIntoViewIfNeeded();
+    const box = await gap.boundingBox();
+    await shot('events-gap', { clip: { x: 0, y: Math.max(0, box.y - 170), width: 1280, height: box.height + 190 } });
   });
 }
 
