@@ -113,6 +113,7 @@ type Stream struct {
 	page     int
 	pending  []*Event
 	live     []*Event // rest of the last group received from the hub
+	timer    *time.Timer
 }
 
 // NewStream starts a stream. Close it when done.
@@ -136,18 +137,18 @@ func NewStream(hub *Hub, log Log, o StreamOptions) *Stream {
 }
 
 // Close releases the hub subscription.
-func (s *Stream) Close() { s.sub.Close() }
+func (s *Stream) Close() {
+	s.sub.Close()
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+}
 
 // Next returns the next item. It waits at most wait for one; on timeout it
 // returns a zero Item and a nil error so the caller can send a heartbeat.
 // It returns ctx.Err() when ctx ends.
 func (s *Stream) Next(ctx context.Context, wait time.Duration) (Item, error) {
 	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
 	for {
 		if len(s.pending) > 0 {
 			e := s.pending[0]
@@ -187,8 +188,19 @@ func (s *Stream) Next(ctx context.Context, wait time.Duration) (Item, error) {
 		if s.catchUp {
 			continue
 		}
+		if wait <= 0 {
+			// Only what is ready now, without a timer.
+			select {
+			case <-ctx.Done():
+				return Item{}, ctx.Err()
+			case s.live = <-s.sub.C:
+				continue
+			default:
+				return Item{}, nil
+			}
+		}
 		if timer == nil {
-			timer = time.NewTimer(wait)
+			timer = s.timerFor(wait)
 		}
 		select {
 		case <-ctx.Done():
@@ -198,6 +210,17 @@ func (s *Stream) Next(ctx context.Context, wait time.Duration) (Item, error) {
 		case s.live = <-s.sub.C:
 		}
 	}
+}
+
+// timerFor returns the stream's timer, reset to fire after d. One timer
+// serves every wait of the stream (Go 1.23+ timers need no draining).
+func (s *Stream) timerFor(d time.Duration) *time.Timer {
+	if s.timer == nil {
+		s.timer = time.NewTimer(d)
+	} else {
+		s.timer.Reset(d)
+	}
+	return s.timer
 }
 
 // fill reads one page of the log into pending, or ends catch-up when the

@@ -6,10 +6,10 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/luma-db/luma/internal/auth"
 	"github.com/luma-db/luma/internal/config"
@@ -107,8 +109,8 @@ func New(d Deps) *Server {
 		s.eventsPublishRoutes(),
 		s.vectorRoutes(),
 		s.searchRoutes(),
-		s.uiRoutes(),
 		s.queryRoutes(),
+		s.uiRoutes(),
 	)
 	s.mappers = append(s.mappers, mapSQLError, mapVectorError, mapCorpusError, mapQueryError)
 	for i := range s.routes {
@@ -281,10 +283,22 @@ func principal(r *http.Request) auth.Principal {
 // wrap turns a route into an http.Handler: auth and role check, body limit,
 // timeout (408), error mapping, metrics and logging.
 func (s *Server) wrap(rt *route) http.Handler {
-	label := rt.pattern
+	rm := s.newRouteMetrics(rt)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("handler panicked", "panic", p, "method", r.Method, "path", r.URL.Path, "stack", string(debug.Stack()))
+				if !sw.wrote {
+					writeError(sw, newError(http.StatusInternalServerError, codeInternal, "internal error"))
+				}
+				rm.observe(s, r, sw.status, start)
+			}
+		}()
 		if rt.access != accessPublic {
 			p, aerr := s.authenticate(r)
 			if aerr == nil {
@@ -292,7 +306,7 @@ func (s *Server) wrap(rt *route) http.Handler {
 			}
 			if aerr != nil {
 				writeError(sw, aerr)
-				s.observe(label, r, sw.status, start, rt.stream)
+				rm.observe(s, r, sw.status, start)
 				return
 			}
 			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
@@ -308,14 +322,14 @@ func (s *Server) wrap(rt *route) http.Handler {
 		}
 		if err != nil {
 			ae := s.toAPIError(err)
-			if ae.Status >= 500 {
+			if ae.Status >= 500 && ae.Status != http.StatusNotImplemented {
 				s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", ae.Status, "err", err)
 			}
 			if !sw.wrote {
 				writeError(sw, ae)
 			}
 		}
-		s.observe(label, r, sw.status, start, rt.stream)
+		rm.observe(s, r, sw.status, start)
 	})
 }
 
@@ -329,93 +343,63 @@ func checkRole(p auth.Principal, a access) *apiError {
 	return nil
 }
 
-func (s *Server) observe(label string, r *http.Request, status int, start time.Time, stream bool) {
+// routeMetrics holds one route's collectors, resolved once instead of by
+// label lookup on every request.
+type routeMetrics struct {
+	route    string
+	method   string
+	stream   bool
+	duration prometheus.Observer
+	counts   sync.Map // status code -> prometheus.Counter
+}
+
+func (s *Server) newRouteMetrics(rt *route) *routeMetrics {
+	rm := &routeMetrics{route: rt.pattern, method: rt.method, stream: rt.stream}
+	if s.d.Metrics != nil && !rt.stream {
+		rm.duration = s.d.Metrics.HTTPDuration.WithLabelValues(rt.pattern, rt.method)
+	}
+	return rm
+}
+
+func (rm *routeMetrics) observe(s *Server, r *http.Request, status int, start time.Time) {
 	if status == 0 {
 		status = http.StatusOK
 	}
 	d := time.Since(start)
 	if m := s.d.Metrics; m != nil {
-		m.HTTPRequests.WithLabelValues(label, r.Method, itoa(status)).Inc()
-		if !stream {
-			m.HTTPDuration.WithLabelValues(label, r.Method).Observe(d.Seconds())
+		c, ok := rm.counts.Load(status)
+		if !ok {
+			c, _ = rm.counts.LoadOrStore(status, m.HTTPRequests.WithLabelValues(rm.route, rm.method, itoa(status)))
+		}
+		c.(prometheus.Counter).Inc()
+		if rm.duration != nil {
+			rm.duration.Observe(d.Seconds())
 		}
 	}
-	if !stream && d > time.Second {
+	if !rm.stream && d > time.Second {
 		s.log.Warn("slow request", "method", r.Method, "path", r.URL.Path, "status", status, "duration", d)
 	} else if s.log.Enabled(r.Context(), slog.LevelDebug) {
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", status, "duration", d)
 	}
 }
 
-// withTimeout runs h with the request timeout. The handler writes into a
-// buffer; if it has not finished in time the client gets 408 and the
-// buffered answer is discarded. (A write that was already handed to the
-// committer may still complete: a timeout is an unknown outcome, as with any
-// database.)
+// withTimeout runs h inline with the request timeout as its context
+// deadline. Domain calls observe the deadline (a write not yet taken by the
+// committer is dropped, SQL is interrupted, scans stop), and a handler that
+// gives up with context.DeadlineExceeded becomes 408. Running inline, rather
+// than in a goroutine writing into a buffer, saves a goroutine, a copy of the
+// answer and stack growth per request (measured: GET 1.4x; see
+// docs/BENCHMARKS.md). A write the committer already took completes and
+// answers with its real outcome.
 func (s *Server) withTimeout(w http.ResponseWriter, r *http.Request, h func(http.ResponseWriter, *http.Request) error) error {
 	ctx, cancel := context.WithTimeout(r.Context(), s.d.Config.RequestTimeout)
 	defer cancel()
-	bw := &bufferedWriter{header: http.Header{}}
-	done := make(chan error, 1)
-	panicc := make(chan any, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				panicc <- fmt.Sprintf("%v\n%s", p, debug.Stack())
-			}
-		}()
-		done <- h(bw, r.WithContext(ctx))
-	}()
-	select {
-	case err := <-done:
-		if err != nil && !bw.wrote {
-			return err
-		}
-		bw.flushTo(w)
-		return nil
-	case p := <-panicc:
-		s.log.Error("handler panicked", "panic", p, "method", r.Method, "path", r.URL.Path)
-		return newError(http.StatusInternalServerError, codeInternal, "internal error")
-	case <-ctx.Done():
-		if r.Context().Err() != nil {
-			return r.Context().Err()
-		}
-		return newError(http.StatusRequestTimeout, codeTimeout,
-			fmt.Sprintf("request took longer than %s (REQUEST_TIMEOUT_SECS); its outcome is unknown if it was a write", s.d.Config.RequestTimeout))
+	err := h(w, r.WithContext(ctx))
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil {
+		return &apiError{Status: http.StatusRequestTimeout, Code: codeTimeout, cause: err,
+			Message: fmt.Sprintf("request took longer than %s (REQUEST_TIMEOUT_SECS); it was not applied unless it had already reached the commit queue", s.d.Config.RequestTimeout)}
 	}
-}
-
-// bufferedWriter collects a handler's answer so a timeout can replace it.
-type bufferedWriter struct {
-	header http.Header
-	status int
-	buf    bytes.Buffer
-	wrote  bool
-}
-
-func (b *bufferedWriter) Header() http.Header { return b.header }
-func (b *bufferedWriter) WriteHeader(code int) {
-	if !b.wrote {
-		b.status, b.wrote = code, true
-	}
-}
-func (b *bufferedWriter) Write(p []byte) (int, error) {
-	if !b.wrote {
-		b.WriteHeader(http.StatusOK)
-	}
-	return b.buf.Write(p)
-}
-
-func (b *bufferedWriter) flushTo(w http.ResponseWriter) {
-	h := w.Header()
-	for k, v := range b.header {
-		h[k] = v
-	}
-	if !b.wrote {
-		b.status = http.StatusOK
-	}
-	w.WriteHeader(b.status)
-	_, _ = w.Write(b.buf.Bytes())
+	return err
 }
 
 // statusWriter records the status code for metrics and logs.

@@ -107,6 +107,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, legacy bool
 	}()
 	bw := bufio.NewWriterSize(w, 32<<10)
 	heartbeat := s.d.Config.SSEHeartbeat
+	var deadline time.Time
 	for {
 		it, err := st.Next(ctx, heartbeat)
 		if err != nil {
@@ -116,7 +117,12 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, legacy bool
 			s.log.Error("stream read failed", "err", err)
 			return nil
 		}
-		_ = rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
+		// Move the write deadline only when half of it is used up: setting
+		// it costs a syscall-heavy path per write otherwise.
+		if now := time.Now(); deadline.Sub(now) < sseWriteTimeout/2 {
+			deadline = now.Add(sseWriteTimeout)
+			_ = rc.SetWriteDeadline(deadline)
+		}
 		if it.Event == nil && it.Gap == nil {
 			_, _ = bw.WriteString(":keepalive\n\n")
 		}
@@ -136,7 +142,6 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, legacy bool
 		if err := rc.Flush(); err != nil {
 			return nil
 		}
-		_ = rc.SetWriteDeadline(time.Time{})
 	}
 }
 

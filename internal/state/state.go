@@ -242,7 +242,7 @@ func (s *Store) List(ctx context.Context, prefix, after string, limit int) ([]It
 // PutOptions are the optional fields of a put.
 type PutOptions struct {
 	TTLMs      *uint64 // expire after this many ms; nil clears a previous TTL
-	IfRevision *uint64 // compare-and-set: the live key must have this revision
+	IfRevision *uint64 // compare-and-set: the live key must have this revision (0: the key must be absent)
 }
 
 // Put writes value (raw JSON) at key.
@@ -391,8 +391,13 @@ func PutTx(tx *storage.Tx, key string, value []byte, o PutOptions) (PutResult, e
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return PutResult{}, err
 	}
-	if o.IfRevision != nil && (!live || old.revision != *o.IfRevision) {
-		return PutResult{}, ErrRevisionMismatch
+	if o.IfRevision != nil {
+		// Revisions start at 1, so if_revision 0 means "create only if
+		// absent" (an expired key counts as absent).
+		want := *o.IfRevision
+		if (want == 0 && live) || (want != 0 && (!live || old.revision != want)) {
+			return PutResult{}, ErrRevisionMismatch
+		}
 	}
 	rec := record{revision: 1, value: value}
 	if live {
@@ -439,7 +444,7 @@ func DeleteTx(tx *storage.Tx, key string, ifRevision *uint64) (bool, error) {
 	rk := recordKey(key)
 	v, err := tx.Get(rk)
 	if errors.Is(err, storage.ErrNotFound) {
-		if ifRevision != nil {
+		if ifRevision != nil && *ifRevision != 0 {
 			return false, ErrRevisionMismatch
 		}
 		return false, nil
@@ -452,7 +457,7 @@ func DeleteTx(tx *storage.Tx, key string, ifRevision *uint64) (bool, error) {
 		return false, fmt.Errorf("state: key %q: %w", key, err)
 	}
 	if rec.expired(tx.NowMs()) {
-		if ifRevision != nil {
+		if ifRevision != nil && *ifRevision != 0 {
 			return false, ErrRevisionMismatch
 		}
 		return false, nil

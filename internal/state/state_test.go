@@ -41,7 +41,19 @@ func newFixture(t *testing.T, dir string, o Options) *fixture {
 	return f
 }
 
+// events returns the published events once every committed one has been
+// published (publishing follows the answer to the writer).
 func (f *fixture) events() []*events.Event {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		f.mu.Lock()
+		n := len(f.evs)
+		f.mu.Unlock()
+		if uint64(n) >= f.db.LastOffset() || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]*events.Event(nil), f.evs...)
@@ -181,6 +193,23 @@ func TestCASRules(t *testing.T) {
 	}
 	if _, err := f.s.Delete(ctx, "k", u64(1)); !errors.Is(err, ErrRevisionMismatch) {
 		t.Fatalf("delete CAS on absent: %v", err)
+	}
+	// if_revision 0 = create only if absent.
+	if r, err := f.s.Put(ctx, "new", json.RawMessage("1"), PutOptions{IfRevision: u64(0)}); err != nil || r.Revision != 1 {
+		t.Fatalf("create-if-absent: %+v %v", r, err)
+	}
+	if _, err := f.s.Put(ctx, "new", json.RawMessage("2"), PutOptions{IfRevision: u64(0)}); !errors.Is(err, ErrRevisionMismatch) {
+		t.Fatalf("create-if-absent on a live key: %v", err)
+	}
+	f.s.Put(ctx, "exp", json.RawMessage("1"), PutOptions{TTLMs: u64(0)})
+	if _, err := f.s.Put(ctx, "exp", json.RawMessage("2"), PutOptions{IfRevision: u64(0)}); err != nil {
+		t.Fatalf("create-if-absent over an expired key: %v", err)
+	}
+	if ok, err := f.s.Delete(ctx, "absent", u64(0)); ok || err != nil {
+		t.Fatalf("delete if_revision 0 on absent: %v %v", ok, err)
+	}
+	if _, err := f.s.Delete(ctx, "new", u64(0)); !errors.Is(err, ErrRevisionMismatch) {
+		t.Fatalf("delete if_revision 0 on a live key: %v", err)
 	}
 }
 

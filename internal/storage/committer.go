@@ -15,7 +15,7 @@ package storage
 //
 // After the batch is durable, the committer runs the requests' AfterCommit
 // hooks in commit order (derived in-memory indexes apply changes there),
-// publishes the events to the hub, and answers the callers.
+// answers the callers, then publishes the events to the hub.
 
 import (
 	"bytes"
@@ -234,11 +234,13 @@ func (db *DB) commitGroup(reqs []*request) int {
 			runHook(db, h)
 		}
 	}
-	if len(evs) > 0 {
-		db.opts.Publish(evs)
-	}
+	// Answer the writers first: waking every stream subscriber can take a
+	// while with many of them, and the writers need not wait for it.
 	for _, r := range ok {
 		close(r.done)
+	}
+	if len(evs) > 0 {
+		db.opts.Publish(evs)
 	}
 	return n
 }

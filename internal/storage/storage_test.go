@@ -76,6 +76,22 @@ func TestOffsetsGapFreeUnderConcurrency(t *testing.T) {
 	if db.LastOffset() != writers*each {
 		t.Fatalf("last offset %d", db.LastOffset())
 	}
+	// Publishing follows the answers: wait for the last group.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(published)
+		mu.Unlock()
+		if n == writers*each || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(published) != writers*each {
+		t.Fatalf("published %d events, want %d", len(published), writers*each)
+	}
 	for i, o := range published {
 		if o != uint64(i+1) {
 			t.Fatalf("published out of order at %d: %d", i, o)
