@@ -69,16 +69,21 @@ func (s *Server) stateList(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	out := make([]stateItem, len(items))
+	b := make([]byte, 0, 256*len(items)+2)
+	b = append(b, '[')
 	for i, it := range items {
-		out[i] = toStateItem(it)
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendStateItem(b, it)
 	}
+	b = append(b, ']')
 	if more && len(items) > 0 {
 		// The body must stay a bare array (contract), so the next page's
 		// cursor travels in a header.
 		w.Header().Set("X-Next-Cursor", items[len(items)-1].Key)
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeRawJSON(w, http.StatusOK, b)
 	return nil
 }
 
@@ -92,8 +97,33 @@ func (s *Server) stateGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toStateItem(it))
+	writeRawJSON(w, http.StatusOK, appendStateItem(make([]byte, 0, len(it.Value)+len(key)+80), it))
 	return nil
+}
+
+// appendStateItem encodes a StateItem by hand: the stored value is already
+// compact, valid JSON, which json.Marshal would scan and copy again.
+func appendStateItem(b []byte, it state.Item) []byte {
+	b = append(b, `{"key":`...)
+	b = appendJSONString(b, it.Key)
+	b = append(b, `,"value":`...)
+	b = append(b, it.Value...)
+	b = append(b, `,"revision":`...)
+	b = strconv.AppendUint(b, it.Revision, 10)
+	b = append(b, `,"expires_at_ms":`...)
+	if it.ExpiresAtMs == nil {
+		b = append(b, "null"...)
+	} else {
+		b = strconv.AppendUint(b, *it.ExpiresAtMs, 10)
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string (no HTML escaping needed:
+// answers are application/json).
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
 }
 
 type putRequest struct {
