@@ -347,7 +347,7 @@ func TestHybridQuerySQLDisabled(t *testing.T) {
 		{name: "with sql", method: "POST", path: "/v1/query", body: `{"vector":{"collection":"c","vector":[1,0],"k":1},"sql":{"sql":"SELECT 1"},"audit":{"type":"x"}}`,
 			status: 404, code: "not_enabled"},
 		{name: "without sql", method: "POST", path: "/v1/query", body: `{"vector":{"collection":"c","vector":[1,0],"k":1}}`, status: 200,
-			contain: `{"hits":[{"id":"a","score":1,"meta":null}],"stages":{"vector_candidates":1,"sql_kept":null,"rounds":1,"fallback":null},"audit_offset":null}`},
+			contain: `{"hits":[{"id":"a","score":1.0,"meta":null}],"stages":{"vector_candidates":1,"sql_kept":null,"rounds":1,"fallback":null},"audit_offset":null}`},
 	})
 }
 

@@ -10,7 +10,7 @@ import (
 
 // AppendFloat32 appends f in the shortest form that reads back as the same
 // float32, formatted as encoding/json formats a float32 (exponent form
-// only below 1e-6 or from 1e21). Infinities are clamped to ±MaxFloat32 and
+// only below 1e-6 or from 1e21), except that integral values get ".0". Infinities are clamped to ±MaxFloat32 and
 // NaN is written as 0: JSON has neither.
 func AppendFloat32(b []byte, f float32) []byte {
 	switch {
@@ -26,7 +26,13 @@ func AppendFloat32(b []byte, f float32) []byte {
 	if abs != 0 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
 		format = 'e'
 	}
+	start := len(b)
 	b = strconv.AppendFloat(b, float64(f), format, -1, 32)
+	if format == 'f' && bytes.IndexByte(b[start:], '.') < 0 {
+		// Integral values keep a fraction (1.0, not 1), as the original's
+		// serde_json writes floats, so clients decode a float, not an int.
+		b = append(b, '.', '0')
+	}
 	if format == 'e' {
 		// clean up e-09 to e-9
 		n := len(b)

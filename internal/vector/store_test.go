@@ -293,7 +293,7 @@ func TestEvents(t *testing.T) {
 	}
 	want := []string{
 		`vector_collection_created {"collection":"c","dim":2,"metric":"dot"}`,
-		`state_updated`, `vector_added {"collection":"c","id":"a","vector":[3,4],"meta":null}`,
+		`state_updated`, `vector_added {"collection":"c","id":"a","vector":[3.0,4.0],"meta":null}`,
 		`vector_updated {"collection":"c","id":"a","vector":[0.6,0.8],"meta":{"x":1}}`,
 		`vector_deleted {"collection":"c","id":"a"}`,
 		`collection_deleted {"collection":"c"}`, `state_deleted`,
