@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -22,6 +25,21 @@ func batchBody(n, dim int) []byte {
 			v[j] = float64(float32(r.NormFloat64()))
 		}
 		items[i] = map[string]any{"id": fmt.Sprint(i), "vector": v, "meta": map[string]any{"i": i}}
+	}
+	b, _ := json.Marshal(map[string]any{"items": items})
+	return b
+}
+
+// batchBodyB64 is batchBody with vector_b64 instead of vector.
+func batchBodyB64(n, dim int) []byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	items := make([]map[string]any, n)
+	for i := range items {
+		v := make([]byte, 4*dim)
+		for j := 0; j < dim; j++ {
+			binary.LittleEndian.PutUint32(v[4*j:], math.Float32bits(float32(r.NormFloat64())))
+		}
+		items[i] = map[string]any{"id": fmt.Sprint(i), "vector_b64": base64.StdEncoding.EncodeToString(v), "meta": map[string]any{"i": i}}
 	}
 	b, _ := json.Marshal(map[string]any{"items": items})
 	return b
@@ -69,6 +87,23 @@ func BenchmarkDecodeUpsertBatch(b *testing.B) {
 			var req struct{ Items []vectorItemBody }
 			if err := unmarshalVectorBody(body, &req); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+	b64body := batchBodyB64(256, 768)
+	b.Run("goccy+vector_b64", func(b *testing.B) {
+		b.SetBytes(int64(len(b64body)))
+		for b.Loop() {
+			var req struct{ Items []vectorItemBody }
+			if err := unmarshalVectorBody(b64body, &req); err != nil {
+				b.Fatal(err)
+			}
+			for _, it := range req.Items {
+				v, _, err := it.vector(4096)
+				if err != nil || len(v) != 768 {
+					b.Fatal(err)
+				}
+				_ = vector.AppendVector(nil, v)
 			}
 		}
 	})

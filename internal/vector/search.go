@@ -45,9 +45,13 @@ import (
 )
 
 const (
-	smallSegment  = 512
-	exactScanMin  = 1024
-	plannerC      = 16
+	smallSegment = 512
+	exactScanMin = 1024
+	// plannerC places the crossover between an exact scan of the matches
+	// and a filtered graph traversal; measured (docs/BENCHMARKS.md, planner
+	// table) at about 4 500 matches of 65 536 for 768-d and 4 900 of 32 768
+	// for 128-d with ef 64, which √(8·ef·n) approximates.
+	plannerC      = 8
 	maxGroupByLen = 256
 )
 
