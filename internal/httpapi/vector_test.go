@@ -178,6 +178,26 @@ func TestVectorEventsOverHTTP(t *testing.T) {
 	}
 }
 
+func TestVectorMetrics(t *testing.T) {
+	in := servertest.Start(t, nil)
+	in.MustStatus(200, "POST", "/v1/vector/m", `{"dim":2,"metric":"cosine"}`)
+	in.MustStatus(200, "POST", "/v1/vector/m/upsert_batch", `{"items":[{"id":"a","vector":[1,0]},{"id":"b","vector":[0,1]},{"id":"c","vector":[1]}]}`)
+	in.MustStatus(200, "POST", "/v1/vector/m/search", `{"vector":[1,0],"k":1}`)
+	in.MustStatus(200, "POST", "/v1/vector/m/search", `{"vector":[1,0],"k":1,"filters":{"x":1}}`)
+	body := string(in.MustStatus(200, "GET", "/v1/metrics", nil).Body)
+	for _, want := range []string{
+		"vector_ops_total 5", // create, two upserted items, two searches
+		"state_put_total 1",  // the manifest
+		`luma_vector_search_seconds_count{filtered="false",path="exact"} 1`,
+		`luma_vector_search_seconds_count{filtered="true",path="empty"} 1`,
+		"luma_vector_collections 1", "luma_vector_live 2", "luma_vector_segments 1", "luma_vector_tombstones 0",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
 func TestVectorAdminVacuumNeedsAdmin(t *testing.T) {
 	in := servertest.Start(t, servertest.Config(t, "--api-key", "root"))
 	in.MustStatus(200, "POST", "/v1/vector/c", `{"dim":2,"metric":"cosine"}`, "Authorization: Bearer root")
