@@ -126,8 +126,8 @@ const (
 
 // Stages reports what the pipeline did.
 type Stages struct {
-	// VectorCandidates is the number of hits of the last vector-stage
-	// round (before the SQL stage).
+	// VectorCandidates is the number of hits of the last over-fetch
+	// round, before the SQL stage (a fallback's search is not counted).
 	VectorCandidates int
 	// SQLKept is how many of those the SQL stage kept; -1 without an SQL
 	// stage.

@@ -271,71 +271,74 @@ func TestMatchesSeparateSteps(t *testing.T) {
 
 // TestFewPermittedNearest: when the nearest points are all forbidden, k
 // permitted ones still come back, through the scan (keys are ids) or the
-// filtered search (keys are meta values), with the scores a plain search
-// gives them.
+// filtered search (keys are meta values), with exactly the scores a plain
+// search gives them, for every metric.
 func TestFewPermittedNearest(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(5, 6))
-	const n = 300
-	f.corpus("c", vector.Cosine, n, n, r) // doc = "d<i>": one point per doc
-	q := randVec(r)
-	all, err := f.vs.Search(ctx, "c", vector.SearchRequest{Vector: q, K: n})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Permit only the 6 farthest points.
-	f.exec("CREATE TABLE acl(user TEXT, doc_id TEXT)")
-	var want []string
-	for _, h := range all.Hits[n-6:] {
-		var i int
-		fmt.Sscanf(h.ID, "p%d", &i)
-		f.exec("INSERT INTO acl VALUES ('ada', ?), ('ada', ?)", h.ID, fmt.Sprintf("d%d", i))
-		want = append(want, h.ID)
-	}
-	for _, tc := range []struct {
-		idFrom   string
-		fallback Fallback
-		rounds   int
-	}{{"id", FallbackScan, 2}, {"meta.doc", FallbackFilter, 3}} {
+	const n = 200
+	f.exec("CREATE TABLE acl(coll TEXT, doc_id TEXT)")
+	for _, metric := range []vector.Metric{vector.Cosine, vector.Dot, vector.L2} {
+		coll := "c_" + string(metric)
+		f.corpus(coll, metric, n, n, r) // doc = "d<i>": one point per doc
+		q := randVec(r)
+		all, err := f.vs.Search(ctx, coll, vector.SearchRequest{Vector: q, K: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Permit only the 6 farthest points.
+		var want []string
+		for _, h := range all.Hits[n-6:] {
+			var i int
+			fmt.Sscanf(h.ID, "p%d", &i)
+			f.exec("INSERT INTO acl VALUES (?, ?), (?, ?)", coll, h.ID, coll, fmt.Sprintf("d%d", i))
+			want = append(want, h.ID)
+		}
+		for _, tc := range []struct {
+			idFrom   string
+			fallback Fallback
+			rounds   int
+		}{{"id", FallbackScan, 2}, {"meta.doc", FallbackFilter, 3}} {
+			res, err := f.e.Run(ctx, Request{
+				Collection: coll,
+				Search:     vector.SearchRequest{Vector: q, K: 5},
+				SQL:        &SQLStage{SQL: "SELECT doc_id FROM acl WHERE coll = ?", Params: json.RawMessage(fmt.Sprintf("[%q]", coll)), IDFrom: tc.idFrom},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for i, h := range res.Hits {
+				got = append(got, h.ID)
+				if ref := all.Hits[n-6+i]; h.ID != ref.ID || h.Score != ref.Score {
+					t.Fatalf("%s %s: hit %d = %s %v, search gives %s %v", metric, tc.idFrom, i, h.ID, h.Score, ref.ID, ref.Score)
+				}
+			}
+			if !slices.Equal(got, want[:5]) {
+				t.Fatalf("%s %s: got %v, want %v", metric, tc.idFrom, got, want[:5])
+			}
+			// Rounds: fetch 20 keeps nothing, 8× is capped at 48, then the
+			// fallback (a search of its own for meta keys).
+			if st := res.Stages; st.Fallback != tc.fallback || st.VectorCandidates != maxCand || st.SQLKept != 0 || st.Rounds != tc.rounds {
+				t.Fatalf("%s %s: stages %+v", metric, tc.idFrom, st)
+			}
+		}
+
+		// With :ids the statement sees only candidates: the guarantee
+		// covers the best maxCand matches, so nothing comes back here.
 		res, err := f.e.Run(ctx, Request{
-			Collection: "c",
+			Collection: coll,
 			Search:     vector.SearchRequest{Vector: q, K: 5},
-			SQL:        &SQLStage{SQL: "SELECT doc_id FROM acl WHERE user = ?", Params: json.RawMessage(`["ada"]`), IDFrom: tc.idFrom},
+			SQL: &SQLStage{SQL: "SELECT doc_id FROM acl WHERE coll = :c AND doc_id IN (SELECT value FROM json_each(:ids))",
+				Params: json.RawMessage(fmt.Sprintf(`{"c":%q}`, coll))},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		for i, h := range res.Hits {
-			got = append(got, h.ID)
-			if ref := all.Hits[n-6+i]; h.ID != ref.ID || h.Score != ref.Score {
-				t.Fatalf("%s: hit %d = %s %v, search gives %s %v", tc.idFrom, i, h.ID, h.Score, ref.ID, ref.Score)
-			}
+		if len(res.Hits) != 0 || res.Stages.Fallback != FallbackNone || res.Stages.VectorCandidates != maxCand {
+			t.Fatalf("%s with :ids: %d hits, stages %+v", metric, len(res.Hits), res.Stages)
 		}
-		if !slices.Equal(got, want[:5]) {
-			t.Fatalf("%s: got %v, want %v", tc.idFrom, got, want[:5])
-		}
-		// Rounds: fetch 20 keeps nothing, 8× is capped at 48, then the
-		// fallback (a search of its own for meta keys).
-		if st := res.Stages; st.Fallback != tc.fallback || st.VectorCandidates != maxCand || st.SQLKept != 0 || st.Rounds != tc.rounds {
-			t.Fatalf("%s: stages %+v", tc.idFrom, st)
-		}
-	}
-
-	// With :ids the statement sees only candidates: the guarantee covers
-	// the best maxCand matches, so nothing comes back here.
-	res, err := f.e.Run(ctx, Request{
-		Collection: "c",
-		Search:     vector.SearchRequest{Vector: q, K: 5},
-		SQL: &SQLStage{SQL: "SELECT doc_id FROM acl WHERE user = :u AND doc_id IN (SELECT value FROM json_each(:ids))",
-			Params: json.RawMessage(`{"u":"ada"}`)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Hits) != 0 || res.Stages.Fallback != FallbackNone || res.Stages.VectorCandidates != maxCand {
-		t.Fatalf("with :ids: %d hits, stages %+v", len(res.Hits), res.Stages)
 	}
 }
 
