@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/luma-db/luma/internal/vector"
 	"github.com/luma-db/luma/internal/vector/corpus"
 )
 
@@ -64,8 +65,14 @@ func (s *Server) corpusIngest(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// float32JSON is a float32 written as the original's serde_json writes an
+// f32: shortest form, integral values with ".0" (1.0, not 1).
+type float32JSON float32
+
+func (f float32JSON) MarshalJSON() ([]byte, error) { return vector.AppendFloat32(nil, float32(f)), nil }
+
 type corpusResult struct {
-	Score    float32 `json:"score"`
+	Score    float32JSON `json:"score"`
 	Document struct {
 		ID       uint32      `json:"id"`
 		Content  string      `json:"content"`
@@ -98,7 +105,7 @@ func (s *Server) corpusSearch(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]corpusResult, len(res))
 	for i, x := range res {
-		out[i].Score = x.Score
+		out[i].Score = float32JSON(x.Score)
 		out[i].Document.ID = x.Document.ID
 		out[i].Document.Content = x.Document.Content
 		out[i].Document.Metadata = x.Document.Metadata

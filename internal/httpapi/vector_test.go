@@ -257,7 +257,7 @@ func TestGroupedSearchRoutes(t *testing.T) {
 		{name: "ingest missing metadata", method: "POST", path: "/search/ingest", body: `{"document":{"id":4,"vector":[1,0],"content":"c"}}`, status: 422},
 		{name: "ingest bad id", method: "POST", path: "/search/ingest", body: ingest(-1, "[1,0]", `{}`), status: 422},
 		{name: "search", method: "POST", path: "/search", body: `{"query":"TEST_VEC:1,0"}`, status: 200,
-			contain: []string{`"query":"TEST_VEC:1,0"`, `"top_k":10`, `"results":[{"score":1,"document":{"id":1,"content":"c1","metadata":{"processed_at":1,"category":"x","group_id":7}}}`}},
+			contain: []string{`"query":"TEST_VEC:1,0"`, `"top_k":10`, `"results":[{"score":1.0,"document":{"id":1,"content":"c1","metadata":{"processed_at":1,"category":"x","group_id":7}}}`}},
 		{name: "search latest", method: "POST", path: "/search", body: `{"query":"TEST_VEC:1,0","filters":{"version_policy":"latest"},"top_k":1}`, status: 200, contain: []string{`"id":2`}},
 		{name: "search group", method: "POST", path: "/search", body: `{"query":"TEST_VEC:1,0","group_by":"group_id","group_limit":0}`, status: 200, contain: []string{`"id":1`, `"id":3`}},
 		{name: "search mock", method: "POST", path: "/search", body: `{"query":"hello world"}`, status: 200, contain: []string{`"results":[]`}},
