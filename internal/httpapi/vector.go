@@ -157,7 +157,7 @@ func (v *jsonVector) UnmarshalJSON(b []byte) error {
 		vals = []float32{}
 	}
 	v.vals = vals
-	if bytes.IndexAny(b, " \t\r\n") < 0 {
+	if !bytes.ContainsAny(b, " \t\r\n") {
 		// The decoder's buffer is not ours to keep.
 		v.raw = append([]byte(nil), b...)
 	}
