@@ -210,21 +210,29 @@ func sqlCrashVerify(t *testing.T, client *http.Client, url string, ws []*sqlCras
 		len(ic.Rows) != 1 || ic.Rows[0]["integrity_check"] != "ok" {
 		t.Fatalf("integrity check after the crash: %d %s %v", st, b, err)
 	}
-	var rows struct {
-		Rows []struct{ W, Seq int } `json:"rows"`
-	}
-	if st, b, err := sqlHTTP(client, url, "/v1/sql/query", map[string]any{"sql": "SELECT w, seq FROM t"}, &rows); err != nil || st != 200 {
-		t.Fatalf("rows: %d %s %v", st, b, err)
+	// Paged: the table may outgrow SQL_MAX_ROWS.
+	var pairs [][2]int
+	for last := [2]int{-1, -1}; ; {
+		var rows struct {
+			Rows []struct{ W, Seq int } `json:"rows"`
+		}
+		if st, b, err := sqlHTTP(client, url, "/v1/sql/query", map[string]any{
+			"sql": "SELECT w, seq FROM t WHERE (w, seq) > (?, ?) ORDER BY w, seq LIMIT 5000", "params": []any{last[0], last[1]}}, &rows); err != nil || st != 200 {
+			t.Fatalf("rows: %d %s %v", st, b, err)
+		}
+		for _, r := range rows.Rows {
+			pairs = append(pairs, [2]int{r.W, r.Seq})
+		}
+		if len(rows.Rows) < 5000 {
+			break
+		}
+		last = pairs[len(pairs)-1]
 	}
 	var ctr struct {
 		Rows []struct{ W, N int } `json:"rows"`
 	}
 	if st, b, err := sqlHTTP(client, url, "/v1/sql/query", map[string]any{"sql": "SELECT w, n FROM ctr"}, &ctr); err != nil || st != 200 {
 		t.Fatalf("ctr: %d %s %v", st, b, err)
-	}
-	var pairs [][2]int
-	for _, r := range rows.Rows {
-		pairs = append(pairs, [2]int{r.W, r.Seq})
 	}
 	counters := map[int]int{}
 	for _, c := range ctr.Rows {
