@@ -32,8 +32,13 @@ func NewHub(head uint64) *Hub {
 // in offset order, possibly with holes where its buffer overflowed. The
 // slices are shared by every subscriber and must not be modified.
 type Subscription struct {
-	C   chan []*Event
-	hub *Hub
+	C chan []*Event
+	// Lost receives a signal (buffered, coalesced) when a group could not
+	// be delivered on C because the buffer was full. A reader that has
+	// drained C would otherwise not learn of a hole at the tail until the
+	// next write.
+	Lost chan struct{}
+	hub  *Hub
 }
 
 // Subscribe registers a live subscriber whose buffer holds buf commit
@@ -42,7 +47,7 @@ func (h *Hub) Subscribe(buf int) *Subscription {
 	if buf < 1 {
 		buf = 1
 	}
-	s := &Subscription{C: make(chan []*Event, buf), hub: h}
+	s := &Subscription{C: make(chan []*Event, buf), Lost: make(chan struct{}, 1), hub: h}
 	h.mu.Lock()
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
@@ -74,6 +79,10 @@ func (h *Hub) Publish(evs []*Event) {
 		case s.C <- evs:
 		default:
 			h.dropped.Add(uint64(len(evs)))
+			select {
+			case s.Lost <- struct{}{}:
+			default:
+			}
 		}
 	}
 	h.mu.RUnlock()

@@ -99,8 +99,9 @@ type StreamOptions struct {
 // It subscribes to the hub before reading the log, so nothing published
 // during the replay is missed; live events at or below the last delivered
 // offset are skipped. When a live event arrives with an offset beyond the
-// next expected one (the subscriber's buffer overflowed), the stream goes
-// back to the log to fill the hole. Offsets below the retention floor become
+// next expected one, or the hub signals that it dropped a group for this
+// subscriber (the buffer overflowed), the stream goes back to the log to
+// fill the hole. Offsets below the retention floor become
 // a Gap item.
 type Stream struct {
 	hub      *Hub
@@ -195,6 +196,9 @@ func (s *Stream) Next(ctx context.Context, wait time.Duration) (Item, error) {
 				return Item{}, ctx.Err()
 			case s.live = <-s.sub.C:
 				continue
+			case <-s.sub.Lost:
+				s.catchUp = true
+				continue
 			default:
 				return Item{}, nil
 			}
@@ -208,6 +212,10 @@ func (s *Stream) Next(ctx context.Context, wait time.Duration) (Item, error) {
 		case <-timer.C:
 			return Item{}, nil
 		case s.live = <-s.sub.C:
+		case <-s.sub.Lost:
+			// A group was dropped: what is queued on C is older, and the
+			// log holds the rest up to the head.
+			s.catchUp = true
 		}
 	}
 }

@@ -167,6 +167,36 @@ func TestSlowSubscriberCatchesUpFromLog(t *testing.T) {
 	}
 }
 
+// TestOverflowAtTheTail: a live stream whose buffer overflows on the last
+// writes, with none after them, still delivers them (the hub's Lost signal
+// sends it to the log; a later write is not needed to reveal the hole).
+func TestOverflowAtTheTail(t *testing.T) {
+	db, hub := setup(t, storage.Options{})
+	st := events.NewStream(hub, db, events.StreamOptions{Buffer: 1})
+	defer st.Close()
+	// End the initial catch-up: the stream is live and its buffer empty.
+	if it, err := st.Next(context.Background(), time.Millisecond); err != nil || it.Event != nil {
+		t.Fatalf("empty log: %+v %v", it, err)
+	}
+	const n = 20
+	for i := range n {
+		write(t, db, "state_updated", fmt.Sprint("k", i), "")
+	}
+	// Publishing follows the writer's answer; wait until the hub has it.
+	for hub.Head() < n {
+		time.Sleep(time.Millisecond)
+	}
+	if hub.Dropped() == 0 {
+		t.Fatal("the buffer never overflowed")
+	}
+	got := offsets(collect(t, st, n))
+	for i, o := range got {
+		if o != uint64(i+1) {
+			t.Fatalf("position %d has offset %d", i, o)
+		}
+	}
+}
+
 func TestGapBelowRetentionFloor(t *testing.T) {
 	db, hub := setup(t, storage.Options{Retention: storage.Retention{MaxEvents: 3, Interval: time.Hour}})
 	for i := 0; i < 10; i++ {

@@ -159,7 +159,11 @@ func checkVector(client *http.Client, url, id string, v []float32) error {
 			return fmt.Errorf("%s: stored vector differs at %d", id, i)
 		}
 	}
-	st, b, err := post(client, url+"/v1/vector/crash/search", map[string]any{"vector": v, "k": 1})
+	// HNSW is approximate: at k 1 and the default ef about one self-query
+	// in 40,000 ends in a local optimum of a 16-d random graph (see
+	// hnsw.TestSelfQueries), and this test makes tens of thousands. k 10 at
+	// ef 256 still needs the vector indexed and reachable.
+	st, b, err := post(client, url+"/v1/vector/crash/search", map[string]any{"vector": v, "k": 10, "ef": 256})
 	if err != nil || st != 200 {
 		return fmt.Errorf("search: %d %s %v", st, b, err)
 	}
@@ -170,10 +174,12 @@ func checkVector(client *http.Client, url, id string, v []float32) error {
 		}
 	}
 	json.Unmarshal(b, &res)
-	if len(res.Hits) != 1 || res.Hits[0].ID != id || math.Abs(res.Hits[0].Score-1) > 1e-6 {
-		return fmt.Errorf("%s not found by its own vector: %s", id, b)
+	for _, h := range res.Hits {
+		if h.ID == id && math.Abs(h.Score-1) <= 1e-6 {
+			return nil
+		}
 	}
-	return nil
+	return fmt.Errorf("%s not found by its own vector: %s", id, b)
 }
 
 // TestVectorCrashRecovery SIGKILLs the real binary during upsert_batch
