@@ -80,6 +80,7 @@ type Config struct {
 	HNSWEfSearch             int
 	SegmentSize              int
 	SearchThreads            int
+	BuildThreads             int
 	ParallelProbe            bool
 	ParallelProbeMinSegments int
 	SIMDEnabled              bool
@@ -182,6 +183,9 @@ func (c *Config) finish(flags map[string]flagValue, lookup func(string) (string,
 	}
 	if c.SearchThreads == 0 {
 		c.SearchThreads = runtime.GOMAXPROCS(0)
+	}
+	if c.BuildThreads == 0 {
+		c.BuildThreads = runtime.GOMAXPROCS(0)
 	}
 	if c.DiskANNBuildThreads == 0 {
 		c.DiskANNBuildThreads = runtime.NumCPU()

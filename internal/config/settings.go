@@ -420,6 +420,7 @@ var settings = []*setting{
 	intSetting("hnsw-ef-search", "6 vector", nil, []string{"HNSW_EF_SEARCH"}, "64", 1, 65536, "Default HNSW ef of a search (at least k is used).", func(c *Config) *int { return &c.HNSWEfSearch }),
 	intSetting("segment-size", "6 vector", nil, []string{"SEGMENT_SIZE"}, "65536", 1024, 1<<26, "Vectors per segment before it is sealed.", func(c *Config) *int { return &c.SegmentSize }),
 	intSetting("search-threads", "6 vector", nil, []string{"SEARCH_THREADS"}, "0", 0, 4096, "Threads for searching segments in parallel (0 = CPUs).", func(c *Config) *int { return &c.SearchThreads }),
+	intSetting("build-threads", "6 vector", nil, []string{"INDEX_BUILD_THREADS"}, "0", 0, 4096, "Goroutines inserting into HNSW graphs in the background, shared by all collections (0 = CPUs). Fewer leave more CPU to requests while a large ingest is indexed.", func(c *Config) *int { return &c.BuildThreads }),
 	boolSetting("parallel-probe", "6 vector", nil, []string{"PARALLEL_PROBE"}, "true", "Search segments in parallel.", func(c *Config) *bool { return &c.ParallelProbe }),
 	intSetting("parallel-probe-min-segments", "6 vector", nil, []string{"PARALLEL_PROBE_MIN_SEGMENTS"}, "4", 1, 1<<20, "Segments needed before searching them in parallel.", func(c *Config) *int { return &c.ParallelProbeMinSegments }),
 	boolSetting("simd", "6 vector", nil, []string{"SIMD_ENABLED"}, "true", "Use SIMD distance kernels when the CPU has them.", func(c *Config) *bool { return &c.SIMDEnabled }),

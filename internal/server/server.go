@@ -161,6 +161,7 @@ func VectorOptions(cfg *config.Config, st *state.Store, m *metrics.Metrics, log 
 		},
 		SegmentSize:              cfg.SegmentSize,
 		SearchThreads:            cfg.SearchThreads,
+		BuildThreads:             cfg.BuildThreads,
 		ParallelProbe:            cfg.ParallelProbe,
 		ParallelProbeMinSegments: cfg.ParallelProbeMinSegments,
 		TombstoneRatio:           cfg.CompactionTombstoneRatio,
