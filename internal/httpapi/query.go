@@ -15,6 +15,7 @@ import (
 	"strconv"
 
 	"github.com/luma-db/luma/internal/events"
+	"github.com/luma-db/luma/internal/jsonx"
 	"github.com/luma-db/luma/internal/query"
 	"github.com/luma-db/luma/internal/vector"
 )
@@ -242,7 +243,7 @@ func appendQueryResult(b []byte, res query.Result, withDoc, withState bool) ([]b
 			b = append(b, ',')
 		}
 		b = append(b, `{"id":`...)
-		b = vector.AppendString(b, h.ID)
+		b = jsonx.AppendString(b, h.ID)
 		b = append(b, `,"score":`...)
 		b = vector.AppendFloat32(b, h.Score)
 		b = append(b, `,"meta":`...)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/luma-db/luma/internal/jsonx"
 	"github.com/luma-db/luma/internal/state"
 )
 
@@ -105,7 +106,7 @@ func (s *Server) stateGet(w http.ResponseWriter, r *http.Request) error {
 // compact, valid JSON, which json.Marshal would scan and copy again.
 func appendStateItem(b []byte, it state.Item) []byte {
 	b = append(b, `{"key":`...)
-	b = appendJSONString(b, it.Key)
+	b = jsonx.AppendString(b, it.Key)
 	b = append(b, `,"value":`...)
 	b = append(b, it.Value...)
 	b = append(b, `,"revision":`...)
@@ -117,13 +118,6 @@ func appendStateItem(b []byte, it state.Item) []byte {
 		b = strconv.AppendUint(b, *it.ExpiresAtMs, 10)
 	}
 	return append(b, '}')
-}
-
-// appendJSONString appends s as a JSON string (no HTML escaping needed:
-// answers are application/json).
-func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s)
-	return append(b, q...)
 }
 
 type putRequest struct {

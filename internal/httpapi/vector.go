@@ -24,6 +24,7 @@ import (
 	gojson "github.com/goccy/go-json"
 
 	"github.com/luma-db/luma/internal/filter"
+	"github.com/luma-db/luma/internal/jsonx"
 	"github.com/luma-db/luma/internal/vector"
 )
 
@@ -495,7 +496,7 @@ func (s *Server) vectorGet(w http.ResponseWriter, r *http.Request) error {
 	}
 	b := make([]byte, 0, 32+len(rec.ID)+len(rec.Meta)+12*len(rec.Vector))
 	b = append(b, `{"id":`...)
-	b = vector.AppendString(b, rec.ID)
+	b = jsonx.AppendString(b, rec.ID)
 	b = append(b, `,"vector":`...)
 	b = vector.AppendVector(b, rec.Vector)
 	b = append(b, `,"meta":`...)
@@ -598,7 +599,7 @@ func appendHits(b []byte, hits []vector.Hit) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"id":`...)
-		b = vector.AppendString(b, h.ID)
+		b = jsonx.AppendString(b, h.ID)
 		b = append(b, `,"score":`...)
 		b = vector.AppendFloat32(b, h.Score)
 		b = append(b, `,"meta":`...)

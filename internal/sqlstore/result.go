@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/luma-db/luma/internal/jsonx"
 )
 
 // Result is the outcome of Query. Columns holds the result column names in
@@ -68,42 +70,68 @@ func (o Object) Get(name string) (any, bool) {
 // fraction or exponent (1.0, not 1) so that clients decoding JSON into
 // dynamic types see a float where SQLite had one.
 func (o Object) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
+	names := make([][]byte, len(o.keys))
 	for n, k := range o.keys {
-		if n > 0 {
-			b.WriteByte(',')
-		}
-		name, err := json.Marshal(o.cols[k])
-		if err != nil {
-			return nil, err
-		}
-		b.Write(name)
-		b.WriteByte(':')
-		if err := appendValue(&b, o.vals[k]); err != nil {
-			return nil, err
-		}
+		names[n] = jsonx.AppendString(nil, o.cols[k])
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	return appendObject(nil, names, o.keys, o.vals), nil
 }
 
-func appendValue(b *bytes.Buffer, v any) error {
+// AppendRows appends the rows as the JSON array of objects that
+// json.Marshal(r.Objects()) writes, without building the objects: the
+// column names are encoded once for all rows.
+func (r *Result) AppendRows(b []byte) []byte {
+	objs := r.Objects()
+	if len(objs) == 0 {
+		return append(b, "[]"...)
+	}
+	keys := objs[0].keys
+	names := make([][]byte, len(keys))
+	for n, k := range keys {
+		names[n] = jsonx.AppendString(nil, r.Columns[k])
+	}
+	b = append(b, '[')
+	for i, row := range r.Rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendObject(b, names, keys, row)
+	}
+	return append(b, ']')
+}
+
+// appendObject appends one row: names[n] is the encoded name of column
+// keys[n].
+func appendObject(b []byte, names [][]byte, keys []int, vals []any) []byte {
+	b = append(b, '{')
+	for n, k := range keys {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, names[n]...)
+		b = append(b, ':')
+		b = appendValue(b, vals[k])
+	}
+	return append(b, '}')
+}
+
+func appendValue(b []byte, v any) []byte {
 	switch x := v.(type) {
 	case nil:
-		b.WriteString("null")
+		return append(b, "null"...)
 	case int64:
-		b.Write(strconv.AppendInt(b.AvailableBuffer(), x, 10))
+		return strconv.AppendInt(b, x, 10)
 	case float64:
-		b.Write(appendFloat(b.AvailableBuffer(), x))
-	default:
-		enc, err := json.Marshal(x)
-		if err != nil {
-			return err
-		}
-		b.Write(enc)
+		return appendFloat(b, x)
+	case string:
+		return jsonx.AppendString(b, x)
 	}
-	return nil
+	// columnValue produces only the types above.
+	enc, err := json.Marshal(v)
+	if err != nil {
+		return append(b, "null"...)
+	}
+	return append(b, enc...)
 }
 
 // appendFloat formats f as a JSON number that always reads back as a float:

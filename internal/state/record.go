@@ -2,10 +2,10 @@ package state
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"strconv"
 
+	"github.com/luma-db/luma/internal/jsonx"
 	"github.com/luma-db/luma/internal/storage"
 )
 
@@ -77,17 +77,11 @@ func ttlKey(exp uint64, key string) []byte {
 	return append(ttlKeyPrefix(exp), key...)
 }
 
-// appendJSONString appends s as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s)
-	return append(b, q...)
-}
-
 // updatedData is the data object of state_updated.
 func updatedData(key string, r record) []byte {
 	b := make([]byte, 0, len(key)+len(r.value)+80)
 	b = append(b, `{"key":`...)
-	b = appendJSONString(b, key)
+	b = jsonx.AppendString(b, key)
 	b = append(b, `,"revision":`...)
 	b = strconv.AppendUint(b, r.revision, 10)
 	b = append(b, `,"value":`...)
@@ -105,8 +99,8 @@ func updatedData(key string, r record) []byte {
 func deletedData(key, reason string) []byte {
 	b := make([]byte, 0, len(key)+40)
 	b = append(b, `{"key":`...)
-	b = appendJSONString(b, key)
+	b = jsonx.AppendString(b, key)
 	b = append(b, `,"reason":`...)
-	b = appendJSONString(b, reason)
+	b = jsonx.AppendString(b, reason)
 	return append(b, '}')
 }

@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/luma-db/luma/internal/jsonx"
 )
 
 // AppendFloat32 appends f in the shortest form that reads back as the same
@@ -56,57 +57,6 @@ func AppendVector(b []byte, v []float32) []byte {
 	return append(b, ']')
 }
 
-// AppendString appends s as a JSON string (as encoding/json writes it,
-// without HTML escaping; invalid UTF-8 becomes U+FFFD).
-func AppendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
 // appendMeta appends stored meta JSON, or null.
 func appendMeta(b []byte, meta []byte) []byte {
 	if meta == nil {
@@ -121,9 +71,9 @@ func appendMeta(b []byte, meta []byte) []byte {
 func vectorEventData(coll, id string, vec []float32, vecJSON, meta []byte) []byte {
 	b := make([]byte, 0, 64+len(coll)+len(id)+len(meta)+len(vecJSON)+12*len(vec))
 	b = append(b, `{"collection":`...)
-	b = AppendString(b, coll)
+	b = jsonx.AppendString(b, coll)
 	b = append(b, `,"id":`...)
-	b = AppendString(b, id)
+	b = jsonx.AppendString(b, id)
 	b = append(b, `,"vector":`...)
 	if vecJSON != nil {
 		b = append(b, vecJSON...)
@@ -138,9 +88,9 @@ func vectorEventData(coll, id string, vec []float32, vecJSON, meta []byte) []byt
 func deletedEventData(coll, id string) []byte {
 	b := make([]byte, 0, 32+len(coll)+len(id))
 	b = append(b, `{"collection":`...)
-	b = AppendString(b, coll)
+	b = jsonx.AppendString(b, coll)
 	b = append(b, `,"id":`...)
-	b = AppendString(b, id)
+	b = jsonx.AppendString(b, id)
 	return append(b, '}')
 }
 

@@ -41,6 +41,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/luma-db/luma/internal/filter"
+	"github.com/luma-db/luma/internal/jsonx"
 	"github.com/luma-db/luma/internal/vector/distance"
 )
 
@@ -723,7 +724,7 @@ func writeCanonical(b *strings.Builder, v any) {
 			b.WriteString("false")
 		}
 	case string:
-		b.Write(AppendString(nil, x))
+		b.Write(jsonx.AppendString(nil, x))
 	case []any:
 		b.WriteByte('[')
 		for i, e := range x {
@@ -744,7 +745,7 @@ func writeCanonical(b *strings.Builder, v any) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.Write(AppendString(nil, k))
+			b.Write(jsonx.AppendString(nil, k))
 			b.WriteByte(':')
 			writeCanonical(b, x[k])
 		}
