@@ -53,7 +53,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/luma-db/luma/internal/events"
+	"github.com/luma-db/luma/internal/server"
 	"github.com/luma-db/luma/internal/sqlstore"
 	"github.com/luma-db/luma/internal/storage"
 )
@@ -224,17 +224,7 @@ func openDriver(dir string) (*driverSide, func(), error) {
 	withEvent, err := sqlstore.Open(sqlstore.Options{
 		Path:        filepath.Join(dir, "sqlite", "bench-events.db"),
 		Synchronous: "FULL",
-		OnExec: func(ctx context.Context, e sqlstore.ExecEvent) error {
-			data, err := json.Marshal(e)
-			if err != nil {
-				return err
-			}
-			_, err = db.Update(ctx, func(tx *storage.Tx) error {
-				tx.Emit(&events.Event{Type: events.TypeSQLExec, Data: data})
-				return nil
-			})
-			return err
-		},
+		OnExec:      server.SQLExecHook(db),
 	})
 	if err != nil {
 		plain.Close()
