@@ -31,7 +31,17 @@ type Result struct {
 // last column's value — what the original server did. Columns keeps every
 // name, so a client that needs both can alias them.
 func (r *Result) Objects() []Object {
-	// Index of the column that supplies each distinct name, in first-seen order.
+	keys := r.keys()
+	out := make([]Object, len(r.Rows))
+	for i, row := range r.Rows {
+		out[i] = Object{cols: r.Columns, keys: keys, vals: row}
+	}
+	return out
+}
+
+// keys returns, for each distinct column name in first-seen order, the
+// index of the column that supplies its value (the last one of that name).
+func (r *Result) keys() []int {
 	var keys []int
 	pos := make(map[string]int, len(r.Columns))
 	for i, c := range r.Columns {
@@ -42,11 +52,7 @@ func (r *Result) Objects() []Object {
 		pos[c] = len(keys)
 		keys = append(keys, i)
 	}
-	out := make([]Object, len(r.Rows))
-	for i, row := range r.Rows {
-		out[i] = Object{cols: r.Columns, keys: keys, vals: row}
-	}
-	return out
+	return keys
 }
 
 // Object is one row as a JSON object with keys in column order.
@@ -81,11 +87,10 @@ func (o Object) MarshalJSON() ([]byte, error) {
 // json.Marshal(r.Objects()) writes, without building the objects: the
 // column names are encoded once for all rows.
 func (r *Result) AppendRows(b []byte) []byte {
-	objs := r.Objects()
-	if len(objs) == 0 {
+	if len(r.Rows) == 0 {
 		return append(b, "[]"...)
 	}
-	keys := objs[0].keys
+	keys := r.keys()
 	names := make([][]byte, len(keys))
 	for n, k := range keys {
 		names[n] = jsonx.AppendString(nil, r.Columns[k])
