@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,7 +44,7 @@ func decodeJSON(r *http.Request, v any) error {
 }
 
 func unmarshalBody(b []byte, v any) error {
-	if len(strings.TrimSpace(string(b))) == 0 {
+	if len(bytes.TrimSpace(b)) == 0 {
 		return errInvalid("request body required: send a JSON object")
 	}
 	if err := json.Unmarshal(b, v); err != nil {
