@@ -472,15 +472,17 @@ func unreachable(ix *Index) []uint32 {
 
 // TestSelfQueries builds segment-sized graphs of random unit vectors (a
 // hard case: intrinsic dimension as high as the space's) concurrently with
-// the default settings, and checks that every node is reachable and that
-// each vector finds itself among its top 10 at ef 256. (At k 1 and ef 64
-// about one self-query in 40,000 ends in a local optimum: HNSW is
-// approximate.)
+// the default settings, and checks that nearly every node is reachable from
+// the entry point and finds itself among its top 10 at ef 256. HNSW
+// guarantees neither: over 400 such graphs none had an unreachable node and
+// 2 of 409,600 self-queries missed (at k 1 and ef 64, about 1 in 40,000), so
+// the bounds below (0.1%) fail only when the graph is really damaged.
 func TestSelfQueries(t *testing.T) {
 	graphs, n, dim := 6, 1024, 16
 	if raceEnabled {
 		graphs, n = 2, 512
 	}
+	unreach, misses := 0, 0
 	for seed := range graphs {
 		r := rand.New(rand.NewPCG(uint64(seed), 9))
 		base := make([][]float32, n)
@@ -501,17 +503,18 @@ func TestSelfQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		addAll(t, ix, base, 2)
-		if u := unreachable(ix); len(u) > 0 {
-			t.Fatalf("graph %d: %d nodes unreachable from the entry point: %v", seed, len(u), u)
-		}
+		unreach += len(unreachable(ix))
 		for i, v := range base {
 			res, err := ix.Search(v, 10, 256, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !slices.ContainsFunc(res, func(r Result) bool { return r.ID == uint32(i) }) {
-				t.Fatalf("graph %d: node %d not in its own top 10: %v", seed, i, res)
+				misses++
 			}
 		}
+	}
+	if total := graphs * n; unreach > total/1000 || misses > total/1000 {
+		t.Fatalf("of %d nodes: %d unreachable from the entry point, %d not in their own top 10", total, unreach, misses)
 	}
 }
